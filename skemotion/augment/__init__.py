@@ -1,0 +1,2 @@
+"""skemotion.augment"""
+__all__ = []

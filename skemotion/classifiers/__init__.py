@@ -1,0 +1,2 @@
+"""skemotion.classifiers"""
+__all__ = []

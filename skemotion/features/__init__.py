@@ -1,0 +1,2 @@
+"""skemotion.features"""
+__all__ = []

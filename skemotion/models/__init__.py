@@ -1,0 +1,2 @@
+"""skemotion.models"""
+__all__ = []

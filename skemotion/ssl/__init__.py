@@ -1,0 +1,2 @@
+"""skemotion.ssl"""
+__all__ = []
