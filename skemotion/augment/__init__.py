@@ -1,2 +1,23 @@
 """skemotion.augment"""
-__all__ = []
+
+from ._ecg import (
+    ECG_TRANSFORMS,
+    add_noise_snr,
+    make_pretext_batch,
+    negate,
+    permute_segments,
+    scale,
+    time_reverse,
+    time_warp,
+)
+
+__all__ = [
+    "ECG_TRANSFORMS",
+    "add_noise_snr",
+    "make_pretext_batch",
+    "negate",
+    "permute_segments",
+    "scale",
+    "time_reverse",
+    "time_warp",
+]
