@@ -142,9 +142,7 @@ def check_signal_X(
 def check_signal_X_y(estimator, X, y, *, dtype=np.float32, min_times: int = 1, classifier=True):
     """Validate ``(X, y)`` in ``fit``: X as in :func:`check_signal_X`, y 1-D of same length."""
     if y is None:
-        raise ValueError(
-            f"{_name(estimator)} requires y to be passed, but the target y is None."
-        )
+        raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
     if hasattr(X, "dtype") and np.iscomplexobj(X):
         raise ValueError(f"{_name(estimator)}: argument X: Complex data not supported.")
     X, y = validate_data(

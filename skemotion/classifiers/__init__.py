@@ -1,2 +1,6 @@
-"""skemotion.classifiers"""
-__all__ = []
+"""Deep classifiers: scikit-learn estimators wrapping the networks of ``skemotion.models``."""
+
+from ._base import DeepClassifierBase
+from .eegnet import EEGNetClassifier
+
+__all__ = ["DeepClassifierBase", "EEGNetClassifier"]

@@ -1,0 +1,136 @@
+"""EEGNet as a scikit-learn classifier."""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.utils._param_validation import Interval
+
+from ..models.eegnet import EEGNet
+from ._base import DeepClassifierBase
+
+__all__ = ["EEGNetClassifier"]
+
+
+class EEGNetClassifier(DeepClassifierBase):
+    """EEGNet (Lawhern et al. 2018) trained through skorch, as a scikit-learn classifier.
+
+    The reference deep baseline of skemotion: every other model is compared against it.
+
+    Parameters
+    ----------
+    F1 : int, default=8
+        Number of temporal filters.
+    D : int, default=2
+        Spatial filters per temporal filter.
+    F2 : int, default=16
+        Pointwise filters.
+    kernel_length : int, default=64
+        Temporal kernel length in samples (half the sampling rate in the paper).
+    dropout : float, default=0.25
+        Dropout rate (the paper's cross-subject value).
+    lr : float, default=1e-3
+    max_epochs : int, default=30
+    batch_size : int, default=64
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+    weight_decay : float, default=0.0
+    early_stopping : bool, default=False
+    validation_fraction : float, default=0.2
+    patience : int, default=10
+    device : str, default="auto"
+    precision : {"32", "bf16", "16-mixed"}, default="32"
+    random_state : int, RandomState instance or None, default=None
+    callbacks : list or None, default=None
+    verbose : int, default=0
+        See :class:`~skemotion.classifiers._base.DeepClassifierBase` for the shared
+        training parameters.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net (``net_.module_`` is the :class:`~skemotion.models.EEGNet`,
+        ``net_.history`` the training history).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_channels_ : int
+        Number of channels seen in fit.
+    n_times_ : int
+        Window length seen in fit.
+    n_features_in_ : int
+        Size of X's second axis in fit (channels; time samples for 2-D X).
+
+    See Also
+    --------
+    skemotion.models.EEGNet : the network.
+
+    Examples
+    --------
+    >>> from skemotion.datasets import make_eeg_emotion
+    >>> from skemotion.classifiers import EEGNetClassifier
+    >>> data = make_eeg_emotion(montage="emotiv14", n_subjects=2, random_state=0)
+    >>> clf = EEGNetClassifier(max_epochs=2, random_state=0).fit(data.X, data.y)
+    >>> clf.predict_proba(data.X[:3]).shape
+    (3, 3)
+    """
+
+    _parameter_constraints = {
+        **DeepClassifierBase._parameter_constraints,
+        "F1": [Interval(numbers.Integral, 1, None, closed="left")],
+        "D": [Interval(numbers.Integral, 1, None, closed="left")],
+        "F2": [Interval(numbers.Integral, 1, None, closed="left")],
+        "kernel_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        F1=8,
+        *,
+        D=2,
+        F2=16,
+        kernel_length=64,
+        dropout=0.25,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=64,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.2,
+        patience=10,
+        device="auto",
+        precision="32",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
+        self.F1 = F1
+        self.D = D
+        self.F2 = F2
+        self.kernel_length = kernel_length
+        self.dropout = dropout
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    def _build_module(self, n_channels, n_times, n_classes):
+        return EEGNet(
+            n_channels,
+            n_times,
+            n_classes,
+            F1=self.F1,
+            D=self.D,
+            F2=self.F2,
+            kernel_length=self.kernel_length,
+            dropout=self.dropout,
+        )
