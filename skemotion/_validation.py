@@ -111,6 +111,10 @@ def check_signal_X(
         return X3
     if hasattr(X, "dtype") and np.iscomplexobj(X):
         raise ValueError(f"{_name(estimator)}: argument {arg}: Complex data not supported.")
+    shape = getattr(X, "shape", None)
+    if not reset and shape is not None and len(shape) == 3:
+        # name channels and time samples (sklearn's own message would say "features")
+        _check_shape_against_fit(estimator, np.empty((0, *shape[1:])), arg, check_times)
     X = validate_data(
         estimator,
         X,

@@ -261,7 +261,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         # a RandomState instance: draw once (fit then advances it, as in scikit-learn)
         return int(check_random_state(rs).randint(2**31 - 1))
 
-    def fit(self, X, y, groups=None, **fit_params):
+    def fit(self, X, y, groups=None):
         """Train the network.
 
         Parameters
@@ -278,6 +278,14 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : object
+        """
+        return self._fit(X, y, groups=groups)
+
+    def _fit(self, X, y, groups=None, **fit_params):
+        """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_inputs`.
+
+        Subclasses with extra fit arguments (e.g. paired clean signals) define
+        ``fit(self, X, y, groups=None, X_clean=None)`` and call ``self._fit(...)``.
         """
         self._validate_params()
         name = type(self).__name__
