@@ -1,0 +1,301 @@
+"""AMIGOS loader (``Data_Preprocessed_P01.mat ... P40.mat``, MATLAB v5 cell arrays)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+from tqdm.auto import tqdm
+
+from ._base import make_dataset_bunch
+from ._loading import (
+    DatasetFormatError,
+    TrialSource,
+    assemble_windows,
+    check_choice,
+    check_ids,
+    check_path,
+    check_rating_target,
+    check_verbose,
+    rating_target,
+    rating_target_names,
+    warn_skipped,
+)
+from ._montages import EMOTIV14
+from ._windowing import n_windows, window_params
+
+LOADER = "load_amigos"
+SFREQ = 128.0
+N_SUBJECTS = 40
+N_TRIALS = 20
+N_SHORT = 16  # trials 1-16: short videos (session 1); 17-20: long videos (session 2)
+SELF_ASSESSMENT = (
+    "arousal",
+    "valence",
+    "dominance",
+    "liking",
+    "familiarity",
+    "neutral",
+    "disgust",
+    "happiness",
+    "surprise",
+    "anger",
+    "fear",
+    "sadness",
+)
+SCALES = ("arousal", "valence", "dominance", "liking")
+MODALITIES = {
+    "eeg": (list(range(14)), list(EMOTIV14)),
+    "ecg": ([14, 15], ["ECG_R", "ECG_L"]),
+    "all": (list(range(17)), [*EMOTIV14, "ECG_R", "ECG_L", "GSR"]),
+}
+NAN_POLICIES = ("drop", "interpolate", "raise")
+_FILE_RE = re.compile(r"^Data_Preprocessed_P(\d{2})\.mat$")
+_KEYS = ("VideoIDs", "joined_data", "labels_selfassessment")
+_EXPECTED = (
+    "a MATLAB v5 file with (1, 20) cells 'VideoIDs', 'joined_data' ((n_samples, 17) per trial) "
+    "and 'labels_selfassessment' ((1, 12) per trial)"
+)
+
+
+def list_amigos_files(path) -> dict[int, Path]:
+    """``{participant: file}``; files may sit in ``path`` or one folder each below it."""
+    root = check_path(path, LOADER)
+    candidates = [root] if root.is_file() else [*root.glob("*.mat"), *root.glob("*/*.mat")]
+    found: dict[int, Path] = {}
+    for f in sorted(candidates):
+        m = _FILE_RE.match(f.name)
+        if not m:
+            continue
+        s = int(m.group(1))
+        if s in found:
+            raise DatasetFormatError(
+                f"{LOADER}: participant {s} has two files, {str(found[s])!r} and {str(f)!r}; "
+                "keep one."
+            )
+        found[s] = f
+    return found
+
+
+def _read_file(file: Path) -> dict:
+    try:
+        content = scipy.io.loadmat(file, variable_names=list(_KEYS))
+    except Exception as exc:
+        raise DatasetFormatError(
+            f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "
+            f"expected {_EXPECTED}."
+        ) from exc
+    missing = [k for k in _KEYS if k not in content]
+    if missing:
+        found = [k for k in content if not k.startswith("__")]
+        raise DatasetFormatError(
+            f"{LOADER}: {str(file)!r} lacks {missing} (has {found}); expected {_EXPECTED}."
+        )
+    for key in _KEYS:
+        cell = content[key]
+        if cell.dtype != object or cell.size != N_TRIALS:
+            raise DatasetFormatError(
+                f"{LOADER}: {str(file)!r} '{key}' is a {cell.shape} {cell.dtype} array; "
+                f"expected a (1, {N_TRIALS}) cell ({_EXPECTED})."
+            )
+        content[key] = cell.ravel()
+    return content
+
+
+def _video_id(value) -> str:
+    arr = np.asarray(value).ravel()
+    return str(arr[0]) if arr.size else ""
+
+
+def _fix_nans(x: np.ndarray, policy: str, where: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Apply the NaN policy to a (n_channels, n_samples) float32 trial."""
+    nan = np.isnan(x)
+    if not nan.any():
+        return x, None
+    if policy == "raise":
+        raise ValueError(
+            f"{LOADER}: {where} holds {int(nan.sum())} NaN samples; pass nan_policy='drop' or "
+            "'interpolate' to handle them."
+        )
+    if policy == "drop":
+        return x, nan.any(axis=0)
+    t = np.arange(x.shape[1])
+    for c in np.flatnonzero(nan.any(axis=1)):
+        ok = ~nan[c]
+        if not ok.any():
+            return x, np.ones(x.shape[1], dtype=bool)  # nothing to interpolate from
+        x[c, ~ok] = np.interp(t[~ok], t[ok], x[c, ok])
+    return x, None
+
+
+def load_amigos(
+    path,
+    *,
+    subjects=None,
+    sessions=None,
+    modality: str = "eeg",
+    target: str = "valence",
+    threshold: float | None = 5.0,
+    comparison: str = ">",
+    nan_policy: str = "drop",
+    window_seconds: float = 1.0,
+    overlap: float = 0.0,
+    verbose: bool = True,
+):
+    """Load AMIGOS (preprocessed, 128 Hz) as EEG or ECG windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Folder holding ``Data_Preprocessed_P01.mat`` ... ``P40.mat`` directly or each in its own
+        folder (``Data_Preprocessed_P01/Data_Preprocessed_P01.mat``). Files are only read.
+    subjects : int, list of int or None, default=None
+        Participants 1-40; None loads every file present.
+    sessions : int, list of int or None, default=None
+        1: the 16 short videos (trials 1-16); 2: the 4 long videos (trials 17-20, absent for
+        some participants); None: both.
+    modality : {"eeg", "ecg", "all"}, default="eeg"
+        ``"eeg"``: columns 0-13 (Emotiv order AF3 ... AF4); ``"ecg"``: columns 14-15 (ECG right
+        and left arm leads, for ECG models such as SSL-ECG); ``"all"``: the 17 columns (+ GSR).
+    target : {"arousal", "valence", "dominance", "liking", "quadrant"}, default="valence"
+        Self-assessed rating to predict (the file stores arousal first, then valence).
+        ``"quadrant"``: 0 LVLA, 1 LVHA, 2 HVLA, 3 HVHA.
+    threshold : float or None, default=5.0
+        Ratings (1-9) above it are high (class 1); None returns the raw rating (regression).
+    comparison : {">", ">="}, default=">"
+        High means ``rating > threshold`` or ``rating >= threshold``.
+    nan_policy : {"drop", "interpolate", "raise"}, default="drop"
+        NaNs occur in the preprocessed signals. ``"drop"``: windows holding a NaN in a selected
+        channel are left out; ``"interpolate"``: NaN runs are filled by linear interpolation in
+        time per channel (edges take the nearest value; a channel that is NaN throughout drops
+        the trial); ``"raise"``: a ValueError names the file and trial. Trials that are empty
+        (0, 0) or whose self-assessment is missing/NaN are skipped with a warning.
+    window_seconds : float, default=1.0
+        Window length in seconds.
+    overlap : float, default=0.0
+        Fraction of a window shared by consecutive windows, in [0, 1).
+    verbose : bool, default=True
+        Show progress bars over files and trials.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        ``X`` (n_windows, n_channels, n_times) float32, ``y``, ``groups`` participant,
+        ``trials``, ``sfreq`` 128.0, ``ch_names``, ``target_names``, ``frame`` with subject,
+        session, trial (1-20), start (s), video_id and the 12 self-assessment columns
+        (arousal, valence, dominance, liking, familiarity, then the 7 binary basic emotions
+        neutral ... sadness); ``n_nan_windows_dropped``.
+
+    Notes
+    -----
+    The selected channels of each file are kept as float32 while the file is read; peak
+    memory is that copy plus ``X`` plus one file.
+    """
+    root = check_path(path, LOADER)
+    subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
+    session_ids = check_ids(sessions, "sessions", (1, 2), LOADER) or [1, 2]
+    check_choice(modality, "modality", list(MODALITIES), LOADER)
+    check_rating_target(target, threshold, comparison, SCALES, LOADER)
+    check_choice(nan_policy, "nan_policy", NAN_POLICIES, LOADER)
+    verbose = check_verbose(verbose, LOADER)
+    cols, ch_names = MODALITIES[modality]
+
+    found = list_amigos_files(root)
+    if subject_ids is None:
+        if not found:
+            raise FileNotFoundError(
+                f"{LOADER}: no Data_Preprocessed_PXX.mat under {str(root)!r} (directly or one "
+                "folder down); expected the AMIGOS preprocessed data."
+            )
+        subject_ids = sorted(found)
+    for s in subject_ids:
+        if s not in found:
+            raise FileNotFoundError(
+                f"{LOADER}: participant {s} requested but Data_Preprocessed_P{s:02d}.mat is not "
+                f"under {str(root)!r}."
+            )
+    trial_idx = [t for t in range(N_TRIALS) if (1 if t < N_SHORT else 2) in session_ids]
+
+    sources: list[TrialSource] = []
+    skipped: list[str] = []
+    n_bad_samples = 0
+    for s in tqdm(subject_ids, desc=LOADER, unit="file", disable=not verbose, leave=False):
+        file = found[s]
+        content = _read_file(file)
+        for t in trial_idx:
+            where = f"{file.name} trial {t + 1}"
+            raw = np.asarray(content["joined_data"][t])
+            if raw.size == 0:
+                skipped.append(f"{where} (empty)")
+                continue
+            if raw.ndim != 2 or raw.shape[1] != 17 or not np.issubdtype(raw.dtype, np.number):
+                raise DatasetFormatError(
+                    f"{LOADER}: {str(file)!r} joined_data trial {t + 1} is a {raw.shape} "
+                    f"{raw.dtype} array; expected (n_samples, 17) numbers at 128 Hz."
+                )
+            rating = np.asarray(content["labels_selfassessment"][t], dtype=float).ravel()
+            if rating.size < 5 or np.isnan(rating[:4]).any():
+                skipped.append(f"{where} (no self-assessment)")
+                continue
+            labels = dict(zip(SELF_ASSESSMENT, map(float, rating)))
+            x = np.ascontiguousarray(raw[:, cols].T, dtype=np.float32)
+            x, bad = _fix_nans(x, nan_policy, f"{str(file)!r} trial {t + 1}")
+            if bad is not None:
+                n_bad_samples += int(bad.sum())
+            sources.append(
+                TrialSource(
+                    subject=s,
+                    session=1 if t < N_SHORT else 2,
+                    trial=t + 1,
+                    n_samples=x.shape[1],
+                    load=lambda x=x: x,
+                    target=rating_target(labels, target, threshold, comparison),
+                    labels={"video_id": _video_id(content["VideoIDs"][t]), **labels},
+                    bad=bad,
+                )
+            )
+            del x
+        del content
+    warn_skipped(LOADER, "trials", skipped)
+    if not sources:
+        raise ValueError(f"{LOADER}: no usable trial in the selection {subject_ids}.")
+    n_expected = _count_windows(sources, window_seconds, overlap)
+    out = assemble_windows(
+        sources,
+        loader=LOADER,
+        n_channels=len(cols),
+        sfreq=SFREQ,
+        window_seconds=window_seconds,
+        overlap=overlap,
+        y_dtype=np.float64 if threshold is None else np.int64,
+        verbose=verbose,
+    )
+    n_dropped = n_expected - len(out["y"])
+    if n_dropped:
+        warnings.warn(
+            f"{LOADER}: left out {n_dropped} of {n_expected} windows holding NaN "
+            "(nan_policy='drop').",
+            UserWarning,
+            stacklevel=2,
+        )
+    return make_dataset_bunch(
+        **out,
+        sfreq=SFREQ,
+        ch_names=ch_names,
+        target_names=rating_target_names(target, threshold),
+        n_nan_windows_dropped=n_dropped,
+        description=(
+            f"AMIGOS preprocessed {modality.upper()} (128 Hz), participants {subject_ids}, "
+            f"sessions {session_ids}, target={target!r}, threshold={threshold!r} "
+            f"({comparison}), nan_policy={nan_policy!r}, {window_seconds} s windows, "
+            f"overlap {overlap}."
+        ),
+    )
+
+
+def _count_windows(sources, window_seconds, overlap) -> int:
+    length, step = window_params(SFREQ, window_seconds, overlap, where=LOADER)
+    return sum(n_windows(src.n_samples, length, step) for src in sources)

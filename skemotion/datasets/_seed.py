@@ -1,0 +1,369 @@
+"""SEED and SEED-IV loaders (MATLAB v5 files of ``{initials}_eeg{n}`` variables)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from ._base import make_dataset_bunch
+from ._loading import (
+    DatasetFormatError,
+    TrialSource,
+    assemble_windows,
+    check_choice,
+    check_ids,
+    check_path,
+    check_verbose,
+    label_map_codes,
+)
+from ._montages import SEED62
+
+SFREQ = 200.0
+_FILE_RE = re.compile(r"^(\d+)_(\d{8})\.mat$")
+_VAR_RE = re.compile(r"^(\w+)_eeg(\d+)$")
+
+SEED_LABELS = (1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1)
+SEED_TARGETS = {
+    "emotion": {-1: "negative", 0: "neutral", 1: "positive"},
+    "positive_negative": {-1: "negative", 1: "positive"},
+}
+SEED_IV_LABELS = {
+    1: (1, 2, 3, 0, 2, 0, 0, 1, 0, 1, 2, 1, 1, 1, 2, 3, 2, 2, 3, 3, 0, 3, 0, 3),
+    2: (2, 1, 3, 0, 0, 2, 0, 2, 3, 3, 2, 3, 2, 0, 1, 1, 2, 1, 0, 3, 0, 1, 3, 1),
+    3: (1, 2, 2, 1, 3, 3, 3, 1, 1, 2, 1, 0, 2, 3, 3, 0, 2, 3, 0, 0, 2, 0, 1, 0),
+}
+SEED_IV_TARGETS = {
+    "emotion": {0: "neutral", 1: "sad", 2: "fear", 3: "happy"},
+    "binary": {0: "not_happy", 1: "not_happy", 2: "not_happy", 3: "happy"},
+}
+
+
+def _seed_dir(path: Path) -> Path:
+    sub = path / "Preprocessed_EEG"
+    return sub if sub.is_dir() else path
+
+
+def _seed_iv_dir(path: Path) -> Path:
+    sub = path / "eeg_raw_data"
+    return sub if sub.is_dir() else path
+
+
+def list_seed_files(path) -> dict[int, list[Path]]:
+    """``{subject: [session 1 file, session 2 file, ...]}`` (dates ascending) for SEED."""
+    folder = _seed_dir(check_path(path, "load_seed"))
+    found: dict[int, list[tuple[str, Path]]] = {}
+    for f in folder.iterdir():
+        m = _FILE_RE.match(f.name)
+        if m and f.is_file():
+            found.setdefault(int(m.group(1)), []).append((m.group(2), f))
+    return {s: [f for _, f in sorted(v)] for s, v in sorted(found.items())}
+
+
+def list_seed_iv_files(path) -> dict[tuple[int, int], Path]:
+    """``{(subject, session): file}`` for SEED-IV (``eeg_raw_data/{session}/...``)."""
+    folder = _seed_iv_dir(check_path(path, "load_seed_iv"))
+    found: dict[tuple[int, int], Path] = {}
+    for sess in (1, 2, 3):
+        sub = folder / str(sess)
+        if not sub.is_dir():
+            continue
+        for f in sorted(sub.iterdir()):
+            m = _FILE_RE.match(f.name)
+            if m and f.is_file():
+                key = (int(m.group(1)), sess)
+                if key in found:
+                    raise DatasetFormatError(
+                        f"load_seed_iv: two files for subject {key[0]} in {str(sub)!r}: "
+                        f"{found[key].name!r} and {f.name!r}; expected one per session folder."
+                    )
+                found[key] = f
+    return found
+
+
+def _trial_variables(file: Path, n_trials: int, loader: str) -> list[tuple[str, int]]:
+    """Names and lengths of the ``{initials}_eeg1..n`` variables of one file (headers only)."""
+    try:
+        info = scipy.io.whosmat(file)
+    except Exception as exc:
+        raise DatasetFormatError(
+            f"{loader}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); expected a "
+            f"MATLAB v5 file with {n_trials} variables '<initials>_eeg1' ... "
+            f"'<initials>_eeg{n_trials}' of shape (62, n_samples)."
+        ) from exc
+    by_num = {}
+    for name, shape, cls in info:
+        m = _VAR_RE.match(name)
+        if not m:
+            continue
+        if len(shape) != 2 or shape[0] != 62 or cls not in ("double", "single"):
+            raise DatasetFormatError(
+                f"{loader}: {str(file)!r} variable {name!r} is a {shape} {cls} array; "
+                "expected a (62, n_samples) double array (channels first)."
+            )
+        by_num[int(m.group(2))] = (name, int(shape[1]))
+    if sorted(by_num) != list(range(1, n_trials + 1)):
+        names = [n for n, _, _ in info]
+        raise DatasetFormatError(
+            f"{loader}: {str(file)!r} holds variables {names}; expected {n_trials} trial "
+            f"variables '<initials>_eeg1' ... '<initials>_eeg{n_trials}'."
+        )
+    return [by_num[k] for k in range(1, n_trials + 1)]
+
+
+def _read_variable(file: Path, name: str, loader: str) -> np.ndarray:
+    try:
+        return scipy.io.loadmat(file, variable_names=[name])[name]
+    except Exception as exc:
+        raise DatasetFormatError(
+            f"{loader}: could not read variable {name!r} of {str(file)!r} "
+            f"({type(exc).__name__}: {exc}); the file looks truncated or corrupt."
+        ) from exc
+
+
+def _read_seed_labels(folder: Path) -> tuple[int, ...]:
+    file = folder / "label.mat"
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"load_seed: {str(file)!r} does not exist; expected label.mat (variable 'label', "
+            "(1, 15) of -1/0/1) next to the subject files in Preprocessed_EEG."
+        )
+    try:
+        labels = scipy.io.loadmat(file).get("label")
+    except Exception as exc:
+        raise DatasetFormatError(
+            f"load_seed: could not read {str(file)!r} ({type(exc).__name__}: {exc}); expected "
+            "a MATLAB file with 'label' of shape (1, 15)."
+        ) from exc
+    if labels is None or np.asarray(labels).size != 15:
+        raise DatasetFormatError(
+            f"load_seed: {str(file)!r} must hold 'label' of shape (1, 15) (values -1, 0, 1); got "
+            f"{None if labels is None else np.asarray(labels).shape}."
+        )
+    labels = tuple(int(v) for v in np.asarray(labels).ravel())
+    if not set(labels) <= {-1, 0, 1}:
+        raise DatasetFormatError(
+            f"load_seed: {str(file)!r} 'label' holds {labels}; expected values in -1, 0, 1."
+        )
+    return labels
+
+
+def _resolve_targets(target, label_map, choices: dict, loader: str):
+    if label_map is None:
+        check_choice(target, "target", list(choices), loader)
+        label_map = choices[target]
+    return label_map_codes(label_map, loader)
+
+
+def _build(loader, plan, codes, names, window_seconds, overlap, verbose, description):
+    """Window the trials of ``plan``, a list of ``(subject, session, file, raw_labels)``."""
+    sources = []
+    for subject, session, file, labels in plan:
+        n_trials = len(labels)
+        variables = _trial_variables(file, n_trials, loader)
+        for t, ((name, n_samples), raw) in enumerate(zip(variables, labels)):
+            if raw not in codes:
+                continue
+
+            def load(file=file, name=name):
+                return _read_variable(file, name, loader)
+
+            sources.append(
+                TrialSource(
+                    subject=subject,
+                    session=session,
+                    trial=t + 1,
+                    n_samples=n_samples,
+                    load=load,
+                    target=codes[raw],
+                    labels={"label": raw},
+                )
+            )
+    out = assemble_windows(
+        sources,
+        loader=loader,
+        n_channels=62,
+        sfreq=SFREQ,
+        window_seconds=window_seconds,
+        overlap=overlap,
+        verbose=verbose,
+    )
+    return make_dataset_bunch(
+        **out,
+        sfreq=SFREQ,
+        ch_names=list(SEED62),
+        target_names=names,
+        description=description,
+    )
+
+
+def load_seed(
+    path,
+    *,
+    subjects=None,
+    sessions=None,
+    target: str = "emotion",
+    label_map: dict | None = None,
+    window_seconds: float = 1.0,
+    overlap: float = 0.0,
+    verbose: bool = True,
+):
+    """Load SEED (``Preprocessed_EEG``, 62 channels, 200 Hz) as windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``Preprocessed_EEG`` folder (45 ``{subject}_{yyyymmdd}.mat`` files and
+        ``label.mat``) or its parent. Files are only read.
+    subjects : int, list of int or None, default=None
+        Subjects 1-15; None loads every subject present.
+    sessions : int, list of int or None, default=None
+        Sessions 1-3 (a subject's three files in ascending date order); None loads all.
+    target : {"emotion", "positive_negative"}, default="emotion"
+        ``"emotion"``: 3 classes, y 0 negative, 1 neutral, 2 positive (raw labels -1, 0, 1).
+        ``"positive_negative"``: neutral trials dropped, y 0 negative, 1 positive.
+    label_map : dict or None, default=None
+        Overrides ``target``: ``{raw_label: class_name}``; raw labels absent from the mapping
+        are dropped, several raw labels may share a class; codes follow first appearance.
+    window_seconds : float, default=1.0
+        Window length in seconds (200 samples per second).
+    overlap : float, default=0.0
+        Fraction of a window shared by consecutive windows, in [0, 1).
+    verbose : bool, default=True
+        Show a progress bar over trials.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        ``X`` (n_windows, 62, n_times) float32, ``y`` int codes, ``groups`` subject,
+        ``trials`` unique per subject-session-trial, ``sfreq`` 200.0, ``ch_names`` (SEED
+        order), ``target_names``, ``frame`` with subject, session, trial (1-15), start (s), label
+        (raw -1/0/1).
+
+    Notes
+    -----
+    Each trial variable is read on its own, so peak memory is ``X`` plus one trial in
+    float64. The same 15 film clips are shown in every session: for subject-dependent
+    protocols split by session or by trial, never by window.
+    """
+    loader = "load_seed"
+    root = check_path(path, loader)
+    subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
+    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader) or [1, 2, 3]
+    codes, names = _resolve_targets(target, label_map, SEED_TARGETS, loader)
+    verbose = check_verbose(verbose, loader)
+
+    folder = _seed_dir(root)
+    found = list_seed_files(root)
+    if subject_ids is None:
+        if not found:
+            raise FileNotFoundError(
+                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in {str(folder)!r}; "
+                "expected the SEED Preprocessed_EEG folder."
+            )
+        subject_ids = sorted(found)
+    labels = _read_seed_labels(folder)
+    plan = []
+    for s in subject_ids:
+        files = found.get(s, [])
+        for sess in session_ids:
+            if sess > len(files):
+                raise FileNotFoundError(
+                    f"{loader}: subject {s} session {sess} requested but {str(folder)!r} holds "
+                    f"{len(files)} file(s) '{s}_<yyyymmdd>.mat' ({[f.name for f in files]}); "
+                    "expected 3, one per session, dates ascending."
+                )
+            plan.append((s, sess, files[sess - 1], labels))
+    return _build(
+        loader,
+        plan,
+        codes,
+        names,
+        window_seconds,
+        overlap,
+        verbose,
+        f"SEED preprocessed EEG (200 Hz), subjects {subject_ids}, sessions {session_ids}, "
+        f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
+    )
+
+
+def load_seed_iv(
+    path,
+    *,
+    subjects=None,
+    sessions=None,
+    target: str = "emotion",
+    label_map: dict | None = None,
+    window_seconds: float = 4.0,
+    overlap: float = 0.0,
+    verbose: bool = True,
+):
+    """Load SEED-IV (``eeg_raw_data/{1,2,3}/``, 62 channels, 200 Hz) as windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``eeg_raw_data`` folder (session folders ``1``, ``2``, ``3`` of
+        ``{subject}_{yyyymmdd}.mat`` files) or its parent. Files are only read.
+    subjects : int, list of int or None, default=None
+        Subjects 1-15; None loads every subject present.
+    sessions : int, list of int or None, default=None
+        Sessions 1-3 (the folder number); None loads all. Each session has its own
+        stimuli and label order (built in, from the dataset's documentation).
+    target : {"emotion", "binary"}, default="emotion"
+        ``"emotion"``: 4 classes, y = raw label: 0 neutral, 1 sad, 2 fear, 3 happy.
+        ``"binary"``: neutral, sad and fear -> 0 (``"not_happy"``), happy -> 1 (``"happy"``).
+    label_map : dict or None, default=None
+        Overrides ``target``: ``{raw_label: class_name}`` (raw labels 0-3); raw labels absent
+        from the mapping are dropped; codes follow first appearance of each class name.
+    window_seconds : float, default=4.0
+        Window length in seconds (4 s as the dataset's own features).
+    overlap : float, default=0.0
+        Fraction of a window shared by consecutive windows, in [0, 1).
+    verbose : bool, default=True
+        Show a progress bar over trials.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        As :func:`load_seed`; ``trial`` is 1-24 and ``label`` the raw 0-3 label.
+    """
+    loader = "load_seed_iv"
+    root = check_path(path, loader)
+    subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
+    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader) or [1, 2, 3]
+    codes, names = _resolve_targets(target, label_map, SEED_IV_TARGETS, loader)
+    verbose = check_verbose(verbose, loader)
+
+    folder = _seed_iv_dir(root)
+    found = list_seed_iv_files(root)
+    if subject_ids is None:
+        subject_ids = sorted({s for s, sess in found if sess in session_ids})
+        if not subject_ids:
+            raise FileNotFoundError(
+                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in {str(folder)!r}/"
+                f"{{{','.join(map(str, session_ids))}}}; expected the SEED-IV eeg_raw_data "
+                "folder with session folders 1, 2, 3."
+            )
+    plan = []
+    for s in subject_ids:
+        for sess in session_ids:
+            if (s, sess) not in found:
+                raise FileNotFoundError(
+                    f"{loader}: subject {s} session {sess} requested but no "
+                    f"'{s}_<yyyymmdd>.mat' exists in {str(folder / str(sess))!r}."
+                )
+            plan.append((s, sess, found[(s, sess)], SEED_IV_LABELS[sess]))
+    return _build(
+        loader,
+        plan,
+        codes,
+        names,
+        window_seconds,
+        overlap,
+        verbose,
+        f"SEED-IV raw EEG (200 Hz), subjects {subject_ids}, sessions {session_ids}, "
+        f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
+    )

@@ -1,0 +1,238 @@
+"""WESAD loader (``WESAD/S2/S2.pkl ... S17/S17.pkl``, chest RespiBAN signals at 700 Hz)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+from tqdm.auto import tqdm
+
+from ._base import make_dataset_bunch
+from ._loading import (
+    DatasetFormatError,
+    TrialSource,
+    assemble_windows,
+    check_choice,
+    check_ids,
+    check_path,
+    check_verbose,
+)
+
+LOADER = "load_wesad"
+SFREQ = 700.0
+SUBJECTS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17)  # S1 and S12 do not exist
+CONDITIONS = {1: "baseline", 2: "stress", 3: "amusement", 4: "meditation"}
+TARGETS = {
+    "affect": ({1: 0, 2: 1, 3: 2}, ["baseline", "stress", "amusement"]),
+    "stress": ({1: 0, 3: 0, 2: 1}, ["non_stress", "stress"]),
+}
+CHEST_CHANNELS = ("ECG", "EMG", "EDA", "Temp", "Resp")
+_EXPECTED = (
+    "a Python 2 pickle of a dict with 'signal' ({'chest': {'ECG', 'EMG', 'EDA', 'Temp', "
+    "'Resp' (N, 1), 'ACC' (N, 3)}, 'wrist': {...}}), 'label' (N,) and 'subject'"
+)
+_FILE_RE = re.compile(r"^S(\d+)\.pkl$")
+
+
+def list_wesad_files(path) -> dict[int, Path]:
+    """``{subject: pickle}`` found as ``path/S{n}/S{n}.pkl`` (or ``path/WESAD/...``)."""
+    root = check_path(path, LOADER)
+    if (root / "WESAD").is_dir():
+        root = root / "WESAD"
+    found = {}
+    for f in sorted([*root.glob("S*/S*.pkl"), *root.glob("S*.pkl")]):
+        m = _FILE_RE.match(f.name)
+        if m and f.is_file():
+            found.setdefault(int(m.group(1)), f)
+    return found
+
+
+def read_wesad_file(file: Path, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Read one subject pickle; return the chest ``channels`` (n_channels, N) and label (N,)."""
+    try:
+        with open(file, "rb") as f:
+            content = pickle.load(f, encoding="latin1")
+    except Exception as exc:
+        raise DatasetFormatError(
+            f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "
+            f"expected {_EXPECTED}."
+        ) from exc
+    if not isinstance(content, dict) or "signal" not in content or "label" not in content:
+        keys = sorted(map(str, content)) if isinstance(content, dict) else type(content).__name__
+        raise DatasetFormatError(f"{LOADER}: {str(file)!r} holds {keys}; expected {_EXPECTED}.")
+    signal = content["signal"]
+    chest = signal.get("chest") if isinstance(signal, dict) else None
+    if not isinstance(chest, dict):
+        raise DatasetFormatError(
+            f"{LOADER}: {str(file)!r} has no 'signal'['chest'] dict; expected {_EXPECTED}."
+        )
+    label = np.asarray(content["label"]).ravel()
+    rows = []
+    for ch in channels:
+        if ch not in chest:
+            raise DatasetFormatError(
+                f"{LOADER}: {str(file)!r} 'signal'['chest'] has {sorted(chest)}, lacks {ch!r}."
+            )
+        x = np.asarray(chest[ch])
+        if x.ndim == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.ndim != 1 or x.shape[0] != label.shape[0]:
+            raise DatasetFormatError(
+                f"{LOADER}: {str(file)!r} chest {ch!r} has shape {np.shape(chest[ch])} for "
+                f"{label.shape[0]} labels; expected ({label.shape[0]}, 1) (700 Hz, one label per "
+                "sample)."
+            )
+        rows.append(x)
+    return np.stack(rows), label
+
+
+def _check_channels(channels) -> list[str]:
+    given = channels
+    if isinstance(channels, str):
+        channels = [channels]
+    try:
+        channels = list(channels)
+    except TypeError:
+        channels = []
+    if not channels or any(not isinstance(c, str) or c not in CHEST_CHANNELS for c in channels):
+        raise ValueError(
+            f"{LOADER}: channels must be names among {list(CHEST_CHANNELS)}; got {given!r}."
+        )
+    return channels
+
+
+def _segments(label: np.ndarray, keep) -> list[tuple[int, int, int]]:
+    """Contiguous runs ``(start, stop, value)`` of ``label`` whose value is in ``keep``."""
+    change = np.flatnonzero(np.diff(label)) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [label.size]])
+    return [(a, b, int(label[a])) for a, b in zip(starts, stops) if int(label[a]) in keep]
+
+
+def load_wesad(
+    path,
+    *,
+    subjects=None,
+    target: str = "affect",
+    channels=("ECG",),
+    resample: float | None = None,
+    window_seconds: float = 10.0,
+    overlap: float = 0.0,
+    verbose: bool = True,
+):
+    """Load WESAD chest signals (RespiBAN, 700 Hz; ECG by default) as windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``WESAD`` folder (``S2/S2.pkl`` ... ``S17/S17.pkl``) or its parent. Files are only
+        read.
+    subjects : int, list of int or None, default=None
+        Subjects among 2-11, 13-17 (S1 and S12 do not exist); None loads every file present.
+    target : {"affect", "stress"}, default="affect"
+        ``"affect"``: 3 classes 0 baseline, 1 stress, 2 amusement (study labels 1, 2, 3);
+        ``"stress"``: baseline and amusement -> 0 (``"non_stress"``), stress -> 1. Samples with
+        any other label (0 transient, 4 meditation, 5-7) are never windowed.
+    channels : str or sequence of str, default=("ECG",)
+        Chest channels among ``"ECG"``, ``"EMG"``, ``"EDA"``, ``"Temp"``, ``"Resp"``.
+    resample : float or None, default=None
+        Resample each condition block to this rate (polyphase, ``scipy.signal.resample_poly``),
+        e.g. 256 Hz to match the ECG of other datasets; None keeps 700 Hz.
+    window_seconds : float, default=10.0
+        Window length in seconds (10 s is common for ECG).
+    overlap : float, default=0.0
+        Fraction of a window shared by consecutive windows, in [0, 1).
+    verbose : bool, default=True
+        Show a progress bar over files.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        ``X`` (n_windows, n_channels, n_times) float32; ``y``; ``groups`` subject; ``trials``:
+        one per contiguous condition block (windows never straddle two blocks);
+        ``sfreq``; ``ch_names``; ``target_names``; ``frame`` with subject, session (1), trial
+        (block number within the subject), start (s from block onset), label (study code),
+        condition, block_start (s from recording start).
+
+    Notes
+    -----
+    Each pickle also holds the wrist signals, so peak memory is one whole pickle (about 1 GB
+    for a real subject) plus the selected blocks in float32 plus ``X``.
+    """
+    root = check_path(path, LOADER)
+    subject_ids = check_ids(subjects, "subjects", SUBJECTS, LOADER)
+    check_choice(target, "target", list(TARGETS), LOADER)
+    channels = _check_channels(channels)
+    if resample is not None and (
+        isinstance(resample, bool) or not isinstance(resample, int | float) or resample <= 0
+    ):
+        raise ValueError(
+            f"{LOADER}: resample must be a positive rate in Hz or None; got {resample!r}."
+        )
+    verbose = check_verbose(verbose, LOADER)
+    codes, names = TARGETS[target]
+    sfreq = SFREQ if resample is None else float(resample)
+    ratio = None if resample is None else Fraction(sfreq / SFREQ).limit_denominator(1000)
+
+    found = list_wesad_files(root)
+    if subject_ids is None:
+        subject_ids = sorted(found)
+        if not subject_ids:
+            raise FileNotFoundError(
+                f"{LOADER}: no S<n>/S<n>.pkl under {str(root)!r}; expected the WESAD folder."
+            )
+    for s in subject_ids:
+        if s not in found:
+            raise FileNotFoundError(
+                f"{LOADER}: subject {s} requested but S{s}/S{s}.pkl is not under {str(root)!r}."
+            )
+    sources = []
+    for s in tqdm(subject_ids, desc=LOADER, unit="file", disable=not verbose, leave=False):
+        signal, label = read_wesad_file(found[s], channels)
+        for k, (a, b, value) in enumerate(_segments(label, codes)):
+            block = signal[:, a:b]
+            if ratio is not None:
+                block = scipy.signal.resample_poly(
+                    block, ratio.numerator, ratio.denominator, axis=1
+                )
+            block = np.ascontiguousarray(block, dtype=np.float32)
+            sources.append(
+                TrialSource(
+                    subject=s,
+                    session=1,
+                    trial=k + 1,
+                    n_samples=block.shape[1],
+                    load=lambda x=block: x,
+                    target=codes[value],
+                    labels={
+                        "label": value,
+                        "condition": CONDITIONS[value],
+                        "block_start": a / SFREQ,
+                    },
+                )
+            )
+            del block
+        del signal, label
+    out = assemble_windows(
+        sources,
+        loader=LOADER,
+        n_channels=len(channels),
+        sfreq=sfreq,
+        window_seconds=window_seconds,
+        overlap=overlap,
+        verbose=False,
+    )
+    return make_dataset_bunch(
+        **out,
+        sfreq=sfreq,
+        ch_names=list(channels),
+        target_names=list(names),
+        description=(
+            f"WESAD chest {channels} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}, "
+            f"{window_seconds} s windows, overlap {overlap}."
+        ),
+    )
