@@ -1,5 +1,20 @@
-"""skemotion.features"""
-__all__ = []
+"""skemotion.features: spectral features, preprocessing and electrode maps as transformers.
+
+Pure batched functions live in :mod:`skemotion.features.functional`.
+"""
+
+from ._preprocessing import BandpassFilter, BaselineRemoval, EMGContamination, NotchFilter
+from ._spectral_estimators import BandPower, DifferentialEntropy, STFTSpectrogram
+
+__all__ = [
+    "BandPower",
+    "BandpassFilter",
+    "BaselineRemoval",
+    "DifferentialEntropy",
+    "EMGContamination",
+    "NotchFilter",
+    "STFTSpectrogram",
+]
 
 from ._hrv import HRVFeatures  # noqa: E402
 
