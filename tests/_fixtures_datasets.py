@@ -8,6 +8,7 @@ returns what the test needs to check the loader (labels, signals).
 from __future__ import annotations
 
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,53 @@ import scipy.io
 
 from skemotion.datasets._montages import EMOTIV14, GAMEEMO14
 
+# ----------------------------------------------------------------------------- Python 2 pickles
+
+
+class _Py2Pickler(pickle._Pickler):
+    """Protocol 2 as Python 2's cPickle wrote it (DEAP, WESAD): byte strings and ASCII text as
+    ``BINSTRING`` (Python 2 ``str``), numpy globals under ``numpy.core.multiarray``. Python 3's
+    own protocol 2 would instead wrap bytes in ``_codecs.encode`` calls."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def _save_binstring(self, data: bytes):
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+
+    def save_bytes(self, obj):
+        self._save_binstring(obj)
+        self.memoize(obj)
+
+    def save_str(self, obj):
+        if obj.isascii():
+            self._save_binstring(obj.encode("ascii"))
+            self.memoize(obj)
+        else:
+            pickle._Pickler.save_str(self, obj)
+
+    def save_global(self, obj, name=None):
+        module = obj.__module__.replace("numpy._core", "numpy.core")
+        self.write(pickle.GLOBAL + f"{module}\n{name or obj.__qualname__}\n".encode())
+        self.memoize(obj)
+
+    dispatch[bytes] = save_bytes
+    dispatch[str] = save_str
+
+
+def dump_py2_pickle(obj, file: Path) -> None:
+    """Write ``obj`` as a Python 2 protocol-2 pickle (read with ``encoding='latin1'``)."""
+    with open(file, "wb") as f:
+        _Py2Pickler(f, protocol=2).dump(obj)
+
+
 # ----------------------------------------------------------------------------------- DEAP
 
 
 def write_deap(root: Path, subjects=(1, 2), n_trials=3, seconds=4, seed=0) -> dict:
-    """``root/data_preprocessed_python/sXX.dat``: pickle protocol 2 of {'data', 'labels'}."""
+    """``root/data_preprocessed_python/sXX.dat``: Python 2 pickle of {'data', 'labels'}."""
     rng = np.random.default_rng(seed)
     folder = Path(root) / "data_preprocessed_python"
     folder.mkdir(parents=True, exist_ok=True)
@@ -29,8 +72,7 @@ def write_deap(root: Path, subjects=(1, 2), n_trials=3, seconds=4, seed=0) -> di
         data = rng.standard_normal((n_trials, 40, n_samples))  # float64 as in the real files
         labels = rng.uniform(1, 9, size=(n_trials, 4))
         labels[0, :] = 5.0  # exactly on the threshold: exercises > vs >=
-        with open(folder / f"s{s:02d}.dat", "wb") as f:
-            pickle.dump({"labels": labels, "data": data}, f, protocol=2)
+        dump_py2_pickle({"labels": labels, "data": data}, folder / f"s{s:02d}.dat")
         out[s] = {"data": data, "labels": labels}
     return out
 
@@ -223,7 +265,7 @@ def write_gameemo(root: Path, subjects=(1, 2), seconds=3, seed=0) -> dict:
 
 
 def write_wesad(root: Path, subjects=(2, 3), seed=0) -> dict:
-    """``root/S{n}/S{n}.pkl``: pickle protocol 2 of {'signal': {'chest', 'wrist'}, 'label',
+    """``root/WESAD/S{n}/S{n}.pkl``: Python 2 pickle of {'signal': {'chest', 'wrist'}, 'label',
     'subject'}; chest channels at 700 Hz; label per chest sample with condition blocks."""
     rng = np.random.default_rng(seed)
     out = {}
@@ -251,7 +293,23 @@ def write_wesad(root: Path, subjects=(2, 3), seed=0) -> dict:
         content = {"signal": {"chest": chest, "wrist": wrist}, "label": label, "subject": f"S{s}"}
         folder = Path(root) / "WESAD" / f"S{s}"
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / f"S{s}.pkl", "wb") as f:
-            pickle.dump(content, f, protocol=2)
+        dump_py2_pickle(content, folder / f"S{s}.pkl")
         out[s] = content
     return out
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def snapshot(root: Path) -> dict:
+    """Every file under ``root`` with its size and modification time (to prove read-only)."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(Path(root).rglob("*"))
+    }
+
+
+def truncate(file: Path, keep: float = 0.5) -> None:
+    """Cut ``file`` to a fraction of its size, as an interrupted copy would."""
+    data = Path(file).read_bytes()
+    Path(file).write_bytes(data[: int(len(data) * keep)])
