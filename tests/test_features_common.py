@@ -8,6 +8,7 @@ from skemotion.features import (
     BandPower,
     BaselineRemoval,
     DifferentialEntropy,
+    ElectrodeGrid,
     EMGContamination,
     NotchFilter,
     STFTSpectrogram,
@@ -26,6 +27,8 @@ TRANSFORMERS = [
     NotchFilter(sfreq=128.0),
     BaselineRemoval(),
     EMGContamination(sfreq=200.0, random_state=0),
+    ElectrodeGrid(ch_names=["Cz"]),  # 2-D inputs of the checks: one electrode
+    ElectrodeGrid(ch_names=["Cz"], grid="32x32"),
 ]
 
 

@@ -3,6 +3,7 @@
 Pure batched functions live in :mod:`skemotion.features.functional`.
 """
 
+from ._electrode_grid import ElectrodeGrid
 from ._preprocessing import BandpassFilter, BaselineRemoval, EMGContamination, NotchFilter
 from ._spectral_estimators import BandPower, DifferentialEntropy, STFTSpectrogram
 
@@ -12,6 +13,7 @@ __all__ = [
     "BaselineRemoval",
     "DifferentialEntropy",
     "EMGContamination",
+    "ElectrodeGrid",
     "NotchFilter",
     "STFTSpectrogram",
 ]
