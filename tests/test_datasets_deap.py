@@ -198,3 +198,23 @@ def test_peak_memory_below_1_5x_of_selected_raw(tmp_path):
     assert b.X.nbytes == 8 * 4 * 30 * 32 * 128 * 4
     ratio = peak / raw_selected
     assert ratio < 1.5, f"peak {peak / 1e6:.1f} MB = {ratio:.2f} x the selected raw data"
+
+
+def test_python3_pickles_and_latin1_equivalence(tmp_path):
+    """Files re-pickled under Python 3 (protocol 2) load too, and the memory-saving reader
+    returns what ``pickle.load(f, encoding="latin1")`` returns."""
+    from skemotion.datasets._loading import read_py2_pickle
+
+    ref = write_deap(tmp_path, subjects=(1,), n_trials=2, seconds=2)
+    file = tmp_path / "data_preprocessed_python" / "s01.dat"
+    with open(file, "rb") as f:
+        latin1 = pickle.load(f, encoding="latin1")
+    ours = read_py2_pickle(file)
+    assert sorted(ours) == sorted(latin1) == ["data", "labels"]
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], latin1[key])
+        assert ours[key].dtype == latin1[key].dtype
+    with open(file, "wb") as f:
+        pickle.dump({"data": ref[1]["data"], "labels": ref[1]["labels"]}, f, protocol=2)
+    b = load_deap(tmp_path, verbose=False)
+    np.testing.assert_allclose(b.X[0], ref[1]["data"][0, :32, 384:512].astype(np.float32))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ._loading import (
     check_verbose,
     rating_target,
     rating_target_names,
+    read_py2_pickle,
     remove_baseline,
 )
 from ._montages import DEAP32
@@ -71,8 +71,7 @@ def list_deap_files(path) -> dict[int, Path]:
 def read_deap_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read one DEAP subject pickle; return ``(data, labels)`` after checking the layout."""
     try:
-        with open(file, "rb") as f:
-            content = pickle.load(f, encoding="latin1")
+        content = read_py2_pickle(file)
     except Exception as exc:  # truncated, corrupt or not a pickle at all
         raise DatasetFormatError(
             f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "

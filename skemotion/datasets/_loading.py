@@ -11,8 +11,10 @@ concatenation (which would need twice ``X``).
 
 from __future__ import annotations
 
+import mmap
 import numbers
 import os
+import pickle
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,6 +157,32 @@ def _clean_windows(bad: np.ndarray, n: int, length: int, step: int) -> np.ndarra
     csum = np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])
     starts = np.arange(n) * step
     return (csum[starts + length] - csum[starts]) == 0
+
+
+# --------------------------------------------------------------------------- Python 2 pickles
+
+
+def read_py2_pickle(file: Path):
+    """Load a Python 2 pickle (DEAP, WESAD) holding numpy arrays, with one copy of the data.
+
+    ``pickle.load(f, encoding="latin1")`` holds each array twice while it builds it (the raw
+    string, then its latin-1 round trip). Reading from a memory map with ``encoding="bytes"``
+    lets numpy keep the one ``bytes`` copy as the array's buffer; dict keys and plain strings
+    are then decoded as latin-1, which gives the same result as ``encoding="latin1"``.
+    Pickles execute code when loaded: only load files you trust (your own dataset copy).
+    """
+    with open(file, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return _decode_keys(pickle.loads(mm, encoding="bytes"))
+
+
+def _decode_keys(obj):
+    if isinstance(obj, dict):
+        return {_decode_keys(k): _decode_keys(v) for k, v in obj.items()}
+    if isinstance(obj, bytes):
+        return obj.decode("latin1")
+    if isinstance(obj, list | tuple):
+        return type(obj)(_decode_keys(v) for v in obj)
+    return obj
 
 
 # --------------------------------------------------------------------------- argument checks

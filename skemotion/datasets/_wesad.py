@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +19,7 @@ from ._loading import (
     check_ids,
     check_path,
     check_verbose,
+    read_py2_pickle,
 )
 
 LOADER = "load_wesad"
@@ -54,8 +54,7 @@ def list_wesad_files(path) -> dict[int, Path]:
 def read_wesad_file(file: Path, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Read one subject pickle; return the chest ``channels`` (n_channels, N) and label (N,)."""
     try:
-        with open(file, "rb") as f:
-            content = pickle.load(f, encoding="latin1")
+        content = read_py2_pickle(file)
     except Exception as exc:
         raise DatasetFormatError(
             f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "
