@@ -1,9 +1,24 @@
 """SSL-ECG: the network (parameter counts, shapes) and the self-supervised encoder."""
 
+import pickle
+from pathlib import Path
+
+import numpy as np
 import pytest
+import sklearn
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    LeaveOneGroupOut,
+    cross_val_score,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion.models import SSLECGNet
+from skemotion.ssl import PersonZScore, SSLECGEncoder, person_zscore
 
 
 def _n_params(module):
@@ -53,3 +68,223 @@ def test_sslecgnet_any_length(n_times):
 def test_sslecgnet_bad_config():
     with pytest.raises(ValueError, match="3 values"):
         SSLECGNet(n_filters=(8, 16))
+
+
+# ---------------------------------------------------------------------- the encoder
+DATA = Path(__file__).parent / "data" / "mitbih_100_excerpt.npz"
+TINY = dict(n_filters=(4, 8, 8), head_units=8, max_epochs=1, batch_size=16, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def mitbih_windows():
+    """5 s windows (1800 samples at 360 Hz) of the 5 min MIT-BIH excerpt, z-scored."""
+    d = np.load(DATA)
+    x = (d["adc"].astype(np.float64) - d["baseline"]) / d["gain"]
+    W = x[: x.size // 1800 * 1800].reshape(-1, 1, 1800)
+    return person_zscore(W, np.zeros(len(W)))
+
+
+def _toy(n=24, T=512, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 1, T)).astype(np.float32)
+
+
+def test_pretext_accuracy_rises_above_chance_on_real_ecg(mitbih_windows):
+    train, test = mitbih_windows[:48], mitbih_windows[48:]
+    enc = SSLECGEncoder(
+        sfreq=360.0,
+        target_sfreq=128.0,
+        n_filters=(8, 16, 32),
+        head_units=32,
+        drop_prob=0.1,
+        lr=1e-2,
+        batch_size=8,
+        max_epochs=10,
+        random_state=0,
+        device="cpu",
+    ).fit(train)
+    chance = 1 / 7
+    assert enc.history_[0]["pretext_accuracy"] < 0.25
+    assert enc.pretext_accuracy_ > 2.5 * chance
+    assert enc.score(test) > 2.5 * chance  # held-out windows of the same recording
+    assert enc.pretext_head_accuracy_.shape == (7,)
+    Z = enc.transform(test)
+    assert Z.shape == (len(test), 32) and Z.dtype == np.float32
+
+
+def test_transform_shape_and_canonical_width():
+    X = _toy(n=3, T=2560)
+    enc = SSLECGEncoder(max_epochs=1, batch_size=3, random_state=0, device="cpu").fit(X)
+    assert sum(p.numel() for p in enc.module_.encoder.parameters()) == 329_152
+    assert enc.transform(X).shape == (3, 128)
+    assert len(enc.get_feature_names_out()) == 128
+
+
+def test_deterministic_and_global_rng_untouched():
+    X = _toy()
+    torch.manual_seed(123)
+    np.random.seed(7)  # noqa: NPY002  (checks that fit leaves the global state alone)
+    state_t = torch.get_rng_state()
+    state_np = np.random.get_state()[1].copy()  # noqa: NPY002
+    a = SSLECGEncoder(random_state=0, **TINY).fit(X)
+    assert torch.equal(torch.get_rng_state(), state_t)
+    np.testing.assert_array_equal(np.random.get_state()[1], state_np)  # noqa: NPY002
+    b = SSLECGEncoder(random_state=0, **TINY).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    c = SSLECGEncoder(random_state=1, **TINY).fit(X)
+    assert not np.allclose(a.transform(X), c.transform(X))
+
+
+def test_does_not_modify_input_and_pickles():
+    X = _toy()
+    X0 = X.copy()
+    enc = SSLECGEncoder(random_state=0, **TINY).fit(X)
+    np.testing.assert_array_equal(X, X0)
+    Z = enc.transform(X)
+    enc2 = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_array_equal(enc2.transform(X), Z)
+    assert next(enc2.module_.parameters()).device.type == "cpu"
+
+
+def test_resampling_and_highpass_options():
+    X = _toy(n=4, T=3600)  # 10 s at 360 Hz
+    enc = SSLECGEncoder(sfreq=360.0, random_state=0, **TINY).fit(X)
+    assert enc.n_times_ == 3600
+    enc2 = SSLECGEncoder(sfreq=360.0, target_sfreq=None, highpass=None, random_state=0, **TINY)
+    assert enc2.fit_transform(X).shape == (4, 8)
+
+
+def test_verbose_progress(capsys):
+    X = _toy(n=8)
+    SSLECGEncoder(random_state=0, **TINY).fit(X)
+    assert capsys.readouterr().err == ""
+    SSLECGEncoder(random_state=0, verbose=1, **TINY).fit(X)
+    assert "SSL-ECG pre-training" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(n_filters=(4, 8)), "n_filters"),
+        (dict(task_weights=(1.0, 1.0)), "task_weights"),
+        (dict(lr=-1.0), "lr"),
+    ],
+)
+def test_bad_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        SSLECGEncoder(**{**TINY, **params}).fit(_toy(n=4))
+
+
+def test_bad_input():
+    enc = SSLECGEncoder(random_state=0, **TINY)
+    with pytest.raises(ValueError, match="SSLECGEncoder: argument X has windows of 10 samples"):
+        enc.fit(_toy(n=4, T=10))
+    with pytest.raises(ValueError, match="NaN"):
+        enc.fit(np.full((4, 1, 512), np.nan))
+    enc.fit(_toy(n=4))
+    with pytest.raises(ValueError, match="channels"):
+        enc.transform(np.zeros((2, 2, 512), dtype=np.float32))
+    with pytest.raises(ValueError, match="time samples"):
+        enc.transform(np.zeros((2, 1, 256), dtype=np.float32))
+
+
+def _labelled_toy(n_subjects=3, n_per_class=6, T=512):
+    rng = np.random.default_rng(0)
+    t = np.arange(T) / 256.0
+    X, y, g = [], [], []
+    for s in range(n_subjects):
+        for label in (0, 1):
+            for _ in range(n_per_class):
+                f = 1.0 + 0.6 * label + 0.1 * rng.standard_normal()
+                x = np.sin(2 * np.pi * f * t) * (1 + s) + 0.2 * rng.standard_normal(T)
+                X.append(x)
+                y.append(label)
+                g.append(s)
+    return np.asarray(X, np.float32)[:, None], np.asarray(y), np.asarray(g)
+
+
+def test_pipeline_cross_val_score_and_grid_search():
+    X, y, groups = _labelled_toy()
+    pipe = Pipeline(
+        [
+            ("ssl", SSLECGEncoder(random_state=0, **TINY)),
+            ("scale", StandardScaler()),
+            ("clf", LogisticRegression()),
+        ]
+    )
+    scores = cross_val_score(pipe, X, y, groups=groups, cv=LeaveOneGroupOut())
+    assert scores.shape == (3,)
+    grid = GridSearchCV(pipe, {"ssl__max_epochs": [1, 2]}, cv=LeaveOneGroupOut())
+    grid.fit(X, y, groups=groups)
+    assert grid.best_params_["ssl__max_epochs"] in (1, 2)
+    # the encoder alone can be tuned on its pretext accuracy (no labels)
+    GridSearchCV(SSLECGEncoder(random_state=0, **TINY), {"lr": [1e-3, 1e-2]}, cv=2).fit(X)
+
+
+def test_person_zscore_routed_through_pipeline():
+    X, y, groups = _labelled_toy()
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [
+                (
+                    "z",
+                    PersonZScore().set_fit_request(groups=True).set_transform_request(groups=True),
+                ),
+                ("ssl", SSLECGEncoder(random_state=0, **TINY)),
+                ("scale", StandardScaler()),
+                ("clf", LogisticRegression()),
+            ]
+        )
+        scores = cross_val_score(pipe, X, y, cv=LeaveOneGroupOut(), params={"groups": groups})
+        assert scores.shape == (3,)
+        pipe.fit(X, y, groups=groups)
+        pipe.predict(X, groups=groups)
+
+
+def test_person_zscore_values():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2, 300)) * 3 + 5
+    X[10:] *= 10
+    groups = np.repeat([0, 1], 10)
+    Z = PersonZScore().fit_transform(X, groups=groups)
+    for g in (0, 1):
+        Zg = Z[groups == g]
+        assert abs(Zg.mean()) < 1e-5
+        # std of the central 95 % is 1 by construction; the full std is a bit larger
+        lo, hi = np.percentile(Zg[:, 0], [2.5, 97.5])
+        central = Zg[:, 0][(Zg[:, 0] >= lo) & (Zg[:, 0] <= hi)]
+        assert central.std() == pytest.approx(1.0, rel=1e-4)
+    np.testing.assert_allclose(Z, person_zscore(X, groups), rtol=1e-6)
+    # without groups: statistics of fit ("fit") or of the batch ("batch")
+    est = PersonZScore().fit(X[:10])
+    np.testing.assert_allclose(est.transform(X[:10]), Z[:10], rtol=1e-5, atol=1e-5)
+    est_b = PersonZScore(without_groups="batch").fit(X[:10])
+    np.testing.assert_allclose(est_b.transform(X[10:]), Z[10:], rtol=1e-5, atol=1e-5)
+    assert PersonZScore().fit(X[:, 0]).transform(X[:, 0]).ndim == 2
+    with pytest.raises(ValueError, match="groups must have shape"):
+        person_zscore(X, groups[:5])
+    with pytest.raises(ValueError, match="percentile_range"):
+        PersonZScore(percentile_range=(90, 10)).fit(X)
+
+
+@parametrize_with_checks(
+    [
+        # sklearn's checks use windows of a few samples: an 8 Hz 'recording' resampled x32
+        SSLECGEncoder(sfreq=8.0, target_sfreq=256.0, highpass=None, random_state=0, **TINY),
+        PersonZScore(),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")
+@pytest.mark.gpu
+def test_fit_on_gpu_pickles_to_cpu():
+    X = _toy()
+    enc = SSLECGEncoder(random_state=0, **{**TINY, "device": "cuda"}).fit(X)
+    assert next(enc.module_.parameters()).device.type == "cpu"
+    Z = enc.transform(X)
+    enc2 = pickle.loads(pickle.dumps(enc))
+    enc2.set_params(device="cpu")
+    np.testing.assert_allclose(enc2.transform(X), Z, atol=1e-4)

@@ -168,7 +168,9 @@ def time_warp(
     samples; ``ceil(n_pieces / 2)`` random pieces are stretched by ``stretch_factor`` and the
     others squeezed by ``squeeze_factor`` (linear interpolation, half-sample-centred grid like
     OpenCV's ``INTER_LINEAR``); the pieces are concatenated in order and a random ``T``-sample
-    crop is taken. Every window gets its own random draw.
+    crop is taken. Every window gets its own random draw. The last ``T - n_pieces * (T //
+    n_pieces)`` samples (fewer than ``n_pieces``; the original drops them) are appended
+    unwarped, so that with the default factors the warped signal always fills the window.
 
     Parameters
     ----------
@@ -199,7 +201,8 @@ def time_warp(
     len_st = int(np.ceil(seg * stretch_factor))
     len_sq = int(np.ceil(seg * squeeze_factor))
     n_st = int(np.ceil(n_pieces / 2))
-    total = n_st * len_st + (n_pieces - n_st) * len_sq
+    rem = T - n_pieces * seg  # tail shorter than a piece, appended unwarped
+    total = n_st * len_st + (n_pieces - n_st) * len_sq + rem
     if total < T:
         raise ValueError(
             f"time_warp: the warped signal has {total} samples, fewer than the window's {T}; "
@@ -207,14 +210,17 @@ def time_warp(
         )
     rng = _as_generator(random_state)
     stretched = np.argsort(rng.random((n, n_pieces)), axis=1) < n_st  # (n, P) random half
-    out_len = np.where(stretched, len_st, len_sq)
-    piece = np.repeat(np.tile(np.arange(n_pieces), n), out_len.ravel()).reshape(n, total)
+    # output and source lengths of the n_pieces pieces and of the tail (piece index n_pieces)
+    out_len = np.concatenate([np.where(stretched, len_st, len_sq), np.full((n, 1), rem)], axis=1)
+    src_len = np.append(np.full(n_pieces, seg), rem)
+    piece = np.repeat(np.tile(np.arange(n_pieces + 1), n), out_len.ravel()).reshape(n, total)
     out_start = np.cumsum(out_len, axis=1) - out_len
     local = np.arange(total)[np.newaxis, :] - np.take_along_axis(out_start, piece, axis=1)
-    ratio = seg / np.take_along_axis(out_len, piece, axis=1)
-    src = np.clip((local + 0.5) * ratio - 0.5, 0.0, seg - 1)  # OpenCV INTER_LINEAR grid
+    n_src = src_len[piece]
+    ratio = n_src / np.take_along_axis(out_len, piece, axis=1)
+    src = np.clip((local + 0.5) * ratio - 0.5, 0.0, n_src - 1)  # OpenCV INTER_LINEAR grid
     i0 = np.floor(src).astype(np.intp)
-    i1 = np.minimum(i0 + 1, seg - 1)
+    i1 = np.minimum(i0 + 1, n_src - 1)
     frac = (src - i0).astype(X3.dtype)
     # random crop of T samples out of `total`
     crop = rng.integers(0, total - T + 1, size=n)

@@ -1,0 +1,423 @@
+"""SSLECGEncoder: self-supervised ECG representation learning as a fit/transform step."""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from .._validation import check_is_fitted, check_sfreq, check_signal_X
+from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
+from ..models.sslecg import SSLECGNet
+from ._preprocessing import preprocess_ecg
+
+__all__ = ["SSLECGEncoder"]
+
+_TASK_WEIGHTS = (0.195, 0.195, 0.195, 0.0125, 0.0125, 0.195, 0.195)
+_EVAL_MAX_WINDOWS = 2048
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class SSLECGEncoder(TransformerMixin, BaseEstimator):
+    """Self-supervised ECG encoder of Sarkar and Etemad (2020) as a scikit-learn transformer.
+
+    ``fit`` pre-trains :class:`~skemotion.models.SSLECGNet` on unlabelled ECG windows (``y`` is
+    ignored): every batch holds each window in seven versions (the original and six
+    transformations of :mod:`skemotion.augment`) and seven binary heads learn to recognise the
+    version. ``transform`` returns the 128-d embeddings of the frozen encoder (global max pool of
+    the last convolution block), computed in eval mode in batches. Use it in front of any
+    classifier: ``make_pipeline(SSLECGEncoder(...), StandardScaler(), LogisticRegression())``.
+
+    Parameters
+    ----------
+    sfreq : float, default=256.0
+        Sampling frequency of the input windows in Hz.
+    target_sfreq : float or None, default=256.0
+        Windows are resampled to this rate before the network (256 Hz in the original;
+        None keeps ``sfreq``). 10 s windows at 256 Hz (2560 samples) are the canonical input;
+        any window of at least 22 samples after resampling is accepted.
+    highpass : float or None, default=0.8
+        Cut-off (Hz) of the zero-phase high-pass applied after resampling; None disables it.
+    n_filters : tuple of 3 int, default=(32, 64, 128)
+        Encoder filters per block; ``n_filters[-1]`` is the embedding size.
+    head_units : int, default=128
+        Width of the hidden layers of the seven heads.
+    drop_prob : float, default=0.6
+        Dropout in the heads.
+    snr_db : float, default=15.0
+        SNR of the noise transformation (dB).
+    scale_factor : float, default=1.1
+        Factor of the scaling transformation.
+    n_segments : int, default=20
+        Segments of the permutation transformation.
+    n_pieces : int, default=9
+        Pieces of the time-warping transformation.
+    stretch_factor : float, default=1.05
+        Stretch of time warping (squeeze is its inverse).
+    task_weights : tuple of 7 float, default=(0.195, 0.195, 0.195, 0.0125, 0.0125, 0.195, 0.195)
+        Weights of the seven binary cross-entropies, in the order of
+        :data:`skemotion.augment.ECG_TRANSFORMS`.
+    l2 : float, default=1e-4
+        L2 penalty on the weights (not the biases), as ``l2 * sum(w ** 2) / 2`` in the loss.
+    lr : float, default=1e-3
+        Adam learning rate.
+    lr_decay : float, default=0.9
+        Learning-rate factor applied every ``lr_decay_steps`` optimisation steps.
+    lr_decay_steps : int, default=10000
+        Steps between two learning-rate decays.
+    max_epochs : int, default=10
+        Pre-training epochs. The original trains for 100 epochs on four pooled datasets; the
+        smaller default gives a usable encoder on one dataset in minutes on a CPU.
+    batch_size : int, default=32
+        Windows per batch; the network sees ``7 * batch_size`` signals per step (the original
+        uses 128 windows). Also the batch size of ``transform``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:1"`` etc. The fitted
+        network is kept on the CPU, so a fitted encoder pickles and loads anywhere.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, batch order and the transformations: ``fit`` is
+        deterministic on CPU for a fixed value. The global random states are left untouched.
+    verbose : int, default=0
+        Show a tqdm progress bar over epochs when > 0; silent otherwise.
+
+    Attributes
+    ----------
+    module_ : SSLECGNet
+        The pre-trained network (on CPU, eval mode).
+    history_ : list of dict
+        Per epoch: ``epoch``, ``loss`` (mean weighted loss) and ``pretext_accuracy`` (running
+        7-way accuracy on the training batches, dropout on).
+    pretext_accuracy_ : float
+        7-way accuracy of recognising the version of each window (argmax over the seven heads;
+        chance is 1/7) on the training windows after pre-training (at most 2048 of them, fresh
+        transformations, eval mode).
+    pretext_head_accuracy_ : ndarray of shape (7,)
+        Accuracy of each binary head on the same data (majority rate 6/7).
+    n_channels_ : int
+        Number of channels of the windows seen in fit.
+    n_times_ : int
+        Window length (samples, before resampling) seen in fit.
+    n_features_in_ : int
+        ``X.shape[1]`` as passed to fit.
+
+    See Also
+    --------
+    skemotion.ssl.PersonZScore : the per-person normalisation SSL-ECG applies first.
+    skemotion.features.HRVFeatures : the classical ECG baseline.
+
+    Notes
+    -----
+    ``score(X)`` returns the 7-way pretext accuracy on ``X``, so that pre-training
+    hyper-parameters can be tuned with ``GridSearchCV`` on unlabelled data.
+
+    References
+    ----------
+    .. [1] Sarkar, P., & Etemad, A. (2020). Self-supervised ECG representation learning for
+       emotion recognition. IEEE Transactions on Affective Computing.
+       doi:10.1109/TAFFC.2020.3014842
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.ssl import SSLECGEncoder
+    >>> X = np.random.default_rng(0).normal(size=(8, 1, 512)).astype("float32")
+    >>> enc = SSLECGEncoder(n_filters=(4, 8, 16), head_units=8, max_epochs=1, random_state=0)
+    >>> enc.fit_transform(X).shape
+    (8, 16)
+    """
+
+    _parameter_constraints: dict = {
+        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "target_sfreq": [Interval(Real, 0, None, closed="neither"), None],
+        "highpass": [Interval(Real, 0, None, closed="neither"), None],
+        "n_filters": [tuple, list],
+        "head_units": [Interval(Integral, 1, None, closed="left")],
+        "drop_prob": [Interval(Real, 0, 1, closed="left")],
+        "snr_db": [Real],
+        "scale_factor": [Interval(Real, 0, None, closed="neither")],
+        "n_segments": [Interval(Integral, 2, None, closed="left")],
+        "n_pieces": [Interval(Integral, 1, None, closed="left")],
+        "stretch_factor": [Interval(Real, 1, None, closed="left")],
+        "task_weights": [tuple, list, np.ndarray],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_decay_steps": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sfreq: float = 256.0,
+        target_sfreq: float | None = 256.0,
+        highpass: float | None = 0.8,
+        n_filters=(32, 64, 128),
+        head_units: int = 128,
+        drop_prob: float = 0.6,
+        snr_db: float = 15.0,
+        scale_factor: float = 1.1,
+        n_segments: int = 20,
+        n_pieces: int = 9,
+        stretch_factor: float = 1.05,
+        task_weights=_TASK_WEIGHTS,
+        l2: float = 1e-4,
+        lr: float = 1e-3,
+        lr_decay: float = 0.9,
+        lr_decay_steps: int = 10_000,
+        max_epochs: int = 10,
+        batch_size: int = 32,
+        device: str = "auto",
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.sfreq = sfreq
+        self.target_sfreq = target_sfreq
+        self.highpass = highpass
+        self.n_filters = n_filters
+        self.head_units = head_units
+        self.drop_prob = drop_prob
+        self.snr_db = snr_db
+        self.scale_factor = scale_factor
+        self.n_segments = n_segments
+        self.n_pieces = n_pieces
+        self.stretch_factor = stretch_factor
+        self.task_weights = task_weights
+        self.l2 = l2
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.lr_decay_steps = lr_decay_steps
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _check_config(self):
+        name = type(self).__name__
+        nf = tuple(self.n_filters)
+        if len(nf) != 3 or not all(isinstance(f, Integral) and f >= 1 for f in nf):
+            raise ValueError(
+                f"{name}: argument n_filters must be 3 positive integers; got {self.n_filters!r}."
+            )
+        w = np.asarray(self.task_weights, dtype=float)
+        if w.shape != (len(ECG_TRANSFORMS),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(
+                f"{name}: argument task_weights must be {len(ECG_TRANSFORMS)} non-negative "
+                f"numbers (one per version {ECG_TRANSFORMS}); got {self.task_weights!r}."
+            )
+        check_sfreq(self, self.sfreq)
+        return nf, w
+
+    def _preprocess(self, X):
+        Xp = preprocess_ecg(X, self.sfreq, target_sfreq=self.target_sfreq, highpass=self.highpass)
+        return Xp
+
+    def _pretext_kwargs(self):
+        return dict(
+            snr_db=self.snr_db,
+            scale_factor=self.scale_factor,
+            n_segments=self.n_segments,
+            n_pieces=self.n_pieces,
+            stretch_factor=self.stretch_factor,
+        )
+
+    def _check_length(self, n_times_in, n_times):
+        need = max(22, self.n_segments, self.n_pieces)  # 22: two max-pools of 8, stride 2
+        seg = n_times // self.n_pieces
+        n_st = -(-self.n_pieces // 2)
+        warped = (
+            n_st * int(np.ceil(seg * self.stretch_factor))
+            + (self.n_pieces - n_st) * int(np.ceil(seg / self.stretch_factor))
+            + n_times
+            - self.n_pieces * seg
+        )
+        if n_times < need or warped < n_times:
+            raise ValueError(
+                f"{type(self).__name__}: argument X has windows of {n_times_in} samples "
+                f"({n_times_in} feature(s) per channel), {n_times} after resampling; the "
+                f"network and the transformations need at least {need} samples. Use longer "
+                "windows or a higher target_sfreq."
+            )
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X, y=None):
+        """Pre-train the encoder on unlabelled ECG windows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+            ECG windows at ``sfreq`` (ideally person-normalised, see :class:`PersonZScore`).
+        y : ignored
+            Not used; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        n_filters, weights = self._check_config()
+        X = check_signal_X(self, X, reset=True, dtype=np.float32)
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        Xp = self._preprocess(X)
+        self._check_length(X.shape[2], Xp.shape[2])
+
+        device = torch.device(_resolve_device(self.device))
+        rs = check_random_state(self.random_state)
+        torch_seed = int(rs.randint(0, 2**31 - 1))
+        rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
+        eval_seed = int(rs.randint(0, 2**31 - 1))
+        cuda_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(torch_seed)
+            module = SSLECGNet(
+                n_chans=self.n_channels_,
+                n_tasks=len(ECG_TRANSFORMS),
+                n_filters=n_filters,
+                head_units=self.head_units,
+                drop_prob=self.drop_prob,
+            ).to(device)
+            self.history_ = self._train(module, Xp, weights, rng, device)
+        module.eval()
+        self.module_ = module.to("cpu")
+        acc, head_acc = self._pretext_scores(Xp, eval_seed, device, subsample=True)
+        self.pretext_accuracy_, self.pretext_head_accuracy_ = acc, head_acc
+        return self
+
+    def _train(self, module, Xp, weights, rng, device):
+        decay, no_decay = [], []
+        for name, p in module.named_parameters():
+            (no_decay if name.endswith("bias") else decay).append(p)
+        # Adam's weight_decay adds l2 * w to the gradient: the gradient of l2 * sum(w^2) / 2,
+        # i.e. the original's L2 term on the kernels
+        optimizer = torch.optim.Adam(
+            [{"params": decay, "weight_decay": self.l2}, {"params": no_decay, "weight_decay": 0}],
+            lr=self.lr,
+        )
+        scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=self.lr_decay_steps, gamma=self.lr_decay
+        )
+        w = torch.as_tensor(weights, dtype=torch.float32, device=device)
+        n = Xp.shape[0]
+        n_tasks = len(ECG_TRANSFORMS)
+        history = []
+        module.train()
+        epochs = tqdm(range(self.max_epochs), desc="SSL-ECG pre-training", disable=not self.verbose)
+        for epoch in epochs:
+            order = rng.permutation(n)
+            total_loss, correct, seen = 0.0, 0, 0
+            for start in range(0, n, self.batch_size):
+                xb = Xp[order[start : start + self.batch_size]]
+                xa, labels = make_pretext_batch(xb, random_state=rng, **self._pretext_kwargs())
+                xt = torch.from_numpy(np.ascontiguousarray(xa)).to(device, non_blocking=True)
+                yt = torch.from_numpy(labels).to(device, non_blocking=True)
+                logits = module(xt)
+                target = F.one_hot(yt, n_tasks).to(logits.dtype)
+                per_head = F.binary_cross_entropy_with_logits(
+                    logits, target, reduction="none"
+                ).mean(dim=0)
+                loss = (per_head * w).sum()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                total_loss += float(loss.detach()) * xa.shape[0]
+                correct += int((logits.detach().argmax(dim=1) == yt).sum())
+                seen += xa.shape[0]
+            history.append(
+                {"epoch": epoch + 1, "loss": total_loss / seen, "pretext_accuracy": correct / seen}
+            )
+            epochs.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
+        return history
+
+    def _module_on(self, device):
+        if device.type == "cpu":
+            return self.module_
+        return copy.deepcopy(self.module_).to(device)
+
+    def _forward_batches(self, Xp, device, fn):
+        module = self._module_on(device)
+        module.eval()
+        outs = []
+        with torch.no_grad():
+            for start in range(0, Xp.shape[0], max(self.batch_size, 1) * 4):
+                xt = torch.from_numpy(Xp[start : start + self.batch_size * 4]).to(device)
+                outs.append(fn(module, xt).float().cpu().numpy())
+        return np.concatenate(outs, axis=0)
+
+    def _pretext_scores(self, Xp, seed, device, subsample=False):
+        rng = np.random.default_rng(seed)
+        if subsample and Xp.shape[0] > _EVAL_MAX_WINDOWS:
+            Xp = Xp[rng.choice(Xp.shape[0], _EVAL_MAX_WINDOWS, replace=False)]
+        xa, labels = make_pretext_batch(Xp, random_state=rng, **self._pretext_kwargs())
+        logits = self._forward_batches(np.ascontiguousarray(xa), device, lambda m, x: m(x))
+        acc = float(np.mean(logits.argmax(axis=1) == labels))
+        onehot = labels[:, None] == np.arange(logits.shape[1])[None, :]
+        head_acc = np.mean((logits > 0) == onehot, axis=0)
+        return acc, head_acc
+
+    def transform(self, X):
+        """Embed windows with the frozen encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+            Windows with the channels and length of those seen in fit.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_windows, n_filters[-1]), float32
+        """
+        check_is_fitted(self)
+        X = check_signal_X(self, X, reset=False, dtype=np.float32)
+        Xp = self._preprocess(X)
+        device = torch.device(_resolve_device(self.device))
+        return self._forward_batches(Xp, device, lambda m, x: m.embed(x))
+
+    def score(self, X, y=None):
+        """7-way pretext accuracy on X (which version of each window is it; chance 1/7).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+        y : ignored
+
+        Returns
+        -------
+        accuracy : float
+        """
+        check_is_fitted(self)
+        X = check_signal_X(self, X, reset=False, dtype=np.float32)
+        Xp = self._preprocess(X)
+        device = torch.device(_resolve_device(self.device))
+        seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+        return self._pretext_scores(Xp, seed, device)[0]
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``sslecg0 ... sslecg127``."""
+        check_is_fitted(self)
+        return np.array([f"sslecg{i}" for i in range(self.module_.encoder.n_outputs)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags
