@@ -2,5 +2,6 @@
 
 from ._base import DeepClassifierBase
 from .eegnet import EEGNetClassifier
+from .tsstdn import TSSTDNClassifier
 
-__all__ = ["DeepClassifierBase", "EEGNetClassifier"]
+__all__ = ["DeepClassifierBase", "EEGNetClassifier", "TSSTDNClassifier"]

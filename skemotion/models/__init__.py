@@ -2,5 +2,6 @@
 
 from .eegnet import EEGNet
 from .sslecg import SSLECGNet
+from .tsstdn import TSSTDN
 
-__all__ = ["EEGNet", "SSLECGNet"]
+__all__ = ["EEGNet", "SSLECGNet", "TSSTDN"]
