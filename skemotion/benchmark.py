@@ -75,6 +75,21 @@ def _eegnet(ctx: BenchmarkContext):
     )
 
 
+def _tsstdn(ctx: BenchmarkContext):
+    from .classifiers import TSSTDNClassifier
+
+    return TSSTDNClassifier(
+        sfreq=ctx.sfreq,
+        max_epochs=ctx.epochs,
+        lr=1e-3,
+        batch_size=64,
+        device=ctx.device,
+        precision=ctx.precision,
+        random_state=ctx.random_state,
+        verbose=ctx.verbose,
+    )
+
+
 #: baselines run on every benchmark, on the same folds as the models
 BASELINES: dict[str, Callable[[BenchmarkContext], object]] = {
     "majority": _majority,
@@ -84,6 +99,7 @@ BASELINES: dict[str, Callable[[BenchmarkContext], object]] = {
 #: deep models selectable with ``--models``
 MODELS: dict[str, Callable[[BenchmarkContext], object]] = {
     "eegnet": _eegnet,
+    "tsstdn": _tsstdn,
 }
 
 
