@@ -273,8 +273,11 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
     emotion datasets the three frequency-domain columns are NaN. Drop them with a column
     selector or impute (``sklearn.impute.SimpleImputer``) before a model that refuses NaN.
 
-    The detector reaches a sensitivity and a positive predictive value above 99.5% on the
-    MIT-BIH Arrhythmia Database record 100 (150 ms tolerance); see the tests.
+    R-peak detection against the MIT-BIH Arrhythmia Database record 100 beat annotations
+    (150 ms tolerance): on the full 30 min of lead MLII (2,273 beats) sensitivity 99.91% (the
+    two missed beats lie in the last 0.7 s of the record) and positive predictive value 100%;
+    on lead V5 99.25% and 100%; on the 5 min excerpt shipped with the tests 100% and 100%. The
+    whole record takes ~60 ms; 180 windows of 10 s at 256 Hz ~40 ms (one CPU core).
 
     References
     ----------
