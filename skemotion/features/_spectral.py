@@ -31,28 +31,39 @@ def _check_sfreq(sfreq) -> float:
     return float(sfreq)
 
 
-def _band_sumsq(Z, ranges, n_times: int, dims=(-1,)):
-    """Sum of |Z|^2 over each band's bins (and over ``dims[:-1]``), one-sided -> two-sided.
+def _band_sumsq(Z, ranges, n_times: int, segments: bool = False):
+    """Sum of |Z|^2 over each band's bins, one-sided -> two-sided, as one matrix product.
 
-    Each bin counts twice (its negative-frequency mirror) except the Nyquist bin of an even
-    length. Returns a real tensor of shape ``Z.shape[:-len(dims)] + (n_bands,)``.
+    ``Z`` is a freshly computed rfft of shape ``(..., n_freqs)``, or ``(..., n_segments,
+    n_freqs)`` with ``segments=True`` (the sum then also runs over the segments); it is
+    squared in place. Each bin counts twice (its negative-frequency mirror) except the Nyquist
+    bin of an even length. Returns a real tensor of shape ``lead + (n_bands,)``.
     """
     import torch
 
     n_freqs = Z.shape[-1]
-    real_dtype = torch.float32 if Z.dtype == torch.complex64 else torch.float64
-    lead = Z.shape[: Z.ndim - len(dims)]
-    out = torch.zeros((*lead, len(ranges)), dtype=real_dtype, device=Z.device)
-    even = n_times % 2 == 0
+    n_segments = Z.shape[-2] if segments else 1
+    lead = Z.shape[:-2] if segments else Z.shape[:-1]
+    w = np.zeros((n_freqs, len(ranges)))
     for b, (k0, k1) in enumerate(ranges):
-        if k1 <= k0:
-            continue
-        # vector_norm reads the band's bins once, without materialising |Z|^2
-        s = torch.linalg.vector_norm(Z[..., k0:k1], dim=dims).square_().mul_(2.0)
-        if even and k1 == n_freqs and n_times > 1:
-            s -= torch.linalg.vector_norm(Z[..., -1:], dim=dims).square_()
-        out[..., b] = s
-    return out
+        w[k0:k1, b] = 2.0
+        if n_times % 2 == 0 and k1 == n_freqs and k1 > k0 and n_times > 1:
+            w[-1, b] = 1.0
+    out_shape = (*lead, len(ranges))
+    used = [r for r in ranges if r[1] > r[0]]
+    if not used:
+        return torch.zeros(out_shape, dtype=Z.real.dtype, device=Z.device)
+    k_lo, k_hi = min(r[0] for r in used), max(r[1] for r in used)
+    # view_as_real interleaves (re, im) per bin: repeat each weight twice. Only the bins of the
+    # bands are squared (in place) and reduced, by one matrix product.
+    w = np.repeat(w[k_lo:k_hi], 2, axis=0)
+    R = torch.view_as_real(Z.contiguous()).reshape(-1, 2 * n_freqs)[:, 2 * k_lo : 2 * k_hi]
+    R.square_()  # |Z|^2 = re^2 + im^2, summed by the matrix product below
+    W = torch.as_tensor(w, dtype=R.dtype, device=R.device)
+    out = torch.mm(R, W)
+    if segments:
+        out = out.reshape(-1, n_segments, len(ranges)).sum(dim=1)
+    return out.reshape(out_shape)
 
 
 def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_order: int = 4):
@@ -89,6 +100,8 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
 
         Xt, was_numpy = to_torch(X)
         n_times = Xt.shape[-1]
+        if Xt.shape.numel() == 0:
+            return from_torch(Xt.new_zeros((*Xt.shape[:-1], len(edges))), was_numpy)
         Z = torch.fft.rfft(Xt, dim=-1)
         var = _band_sumsq(Z, band_bin_ranges(n_times, sfreq, edges), n_times)
         var /= float(n_times) ** 2
@@ -250,17 +263,17 @@ def band_power(
         win_ss = float(np.sum(win**2))
     else:
         win_ss = float(nperseg)
+    n_segments = frames.shape[-2]
     Z = torch.fft.rfft(frames, dim=-1)
     ranges = band_bin_ranges(nperseg, sfreq, edges)
+    if relative:  # one more column: the power from the lowest to the highest band edge
+        ranges = ranges + [(min(r[0] for r in ranges), max(r[1] for r in ranges))]
     # density scaling (1 / (fs * sum(w^2))) times df = fs / nperseg, averaged over segments
-    scale = 1.0 / (win_ss * nperseg * frames.shape[-2])
-    power = _band_sumsq(Z, ranges, nperseg, dims=(-2, -1)).mul_(scale)
+    scale = 1.0 / (win_ss * nperseg * n_segments)
+    power = _band_sumsq(Z, ranges, nperseg, segments=True).mul_(scale)
     if relative:
-        lo_k = min(r[0] for r in ranges)
-        hi_k = max(r[1] for r in ranges)
-        total = _band_sumsq(Z, [(lo_k, hi_k)], nperseg, dims=(-2, -1)).mul_(scale)
         tiny = torch.finfo(power.dtype).tiny
-        power = power.div_(total.clamp_(min=tiny))
+        power = power[..., :-1] / power[..., -1:].clamp(min=tiny)
     if log:
         power = power.clamp_(min=torch.finfo(power.dtype).tiny).log_()
     return from_torch(power, was_numpy)
@@ -340,7 +353,6 @@ def stft_spectrogram(
         Xf = torch.nn.functional.pad(Xf, (0, n_fft - Xf.shape[-1]))
     win = np.asarray(get_window(window, n_fft), dtype=np.float64)
     w = torch.as_tensor(win / win.sum(), dtype=Xt.dtype, device=Xt.device)
-    frames = Xf.unfold(-1, n_fft, hop) * w  # (N, n_frames, n_fft)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sfreq)
     hi = freqs[-1] if fmax is None else fmax
     keep = np.flatnonzero((freqs >= fmin - 1e-9) & (freqs <= hi + 1e-9))
@@ -349,8 +361,12 @@ def stft_spectrogram(
             f"no STFT bin lies between fmin={fmin} and fmax={fmax} Hz (bins 0 to "
             f"{freqs[-1]:g} Hz in steps of {freqs[1] if freqs.size > 1 else sfreq:g} Hz)."
         )
-    Z = torch.fft.rfft(frames, dim=-1)[..., keep[0] : keep[-1] + 1]
-    S = Z.abs().transpose(-1, -2)  # (N, n_freqs, n_frames)
+    Z = torch.stft(Xf, n_fft, hop_length=hop, window=w, center=False, return_complex=True)
+    Z = Z[:, keep[0] : keep[-1] + 1]
+    if Z.device.type == "cpu":  # numpy's complex abs is several times faster than torch's
+        S = torch.from_numpy(np.abs(Z.numpy()))  # (N, n_freqs, n_frames)
+    else:
+        S = Z.abs()
     if log:
         S = S.add_(_LOG_EPS).log_()
     if output_shape is not None:
