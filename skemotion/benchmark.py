@@ -37,7 +37,7 @@ class BenchmarkContext:
     n_channels: int
     n_times: int
     n_classes: int
-    epochs: int
+    epochs: int | None = None  # None: each model's own benchmark budget
     device: str = "auto"
     precision: str = "32"
     random_state: int = 0
@@ -65,9 +65,9 @@ def _eegnet(ctx: BenchmarkContext):
 
     return EEGNetClassifier(
         kernel_length=max(2, int(ctx.sfreq // 2)),
-        max_epochs=ctx.epochs,
+        max_epochs=ctx.epochs or 60,
         lr=1e-3,
-        batch_size=64,
+        batch_size=32,
         device=ctx.device,
         precision=ctx.precision,
         random_state=ctx.random_state,
@@ -80,7 +80,7 @@ def _tsstdn(ctx: BenchmarkContext):
 
     return TSSTDNClassifier(
         sfreq=ctx.sfreq,
-        max_epochs=ctx.epochs,
+        max_epochs=ctx.epochs or 20,
         lr=1e-3,
         batch_size=64,
         device=ctx.device,

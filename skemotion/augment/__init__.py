@@ -1,4 +1,5 @@
-"""skemotion.augment"""
+"""Augmentations: batched signal transformations (the SSL-ECG pretext transforms) and, to
+come, resamplers."""
 
 from ._ecg import (
     ECG_TRANSFORMS,

@@ -30,8 +30,10 @@ class EEGNetClassifier(DeepClassifierBase):
     dropout : float, default=0.25
         Dropout rate (the paper's cross-subject value).
     lr : float, default=1e-3
-    max_epochs : int, default=30
-    batch_size : int, default=64
+    max_epochs : int, default=60
+        Small windows sets need many epochs: with a few hundred windows, 60 epochs of batch 32
+        are about 500 optimiser steps (the paper trains up to 500 epochs with early stopping).
+    batch_size : int, default=32
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
     weight_decay : float, default=0.0
     early_stopping : bool, default=False
@@ -91,8 +93,8 @@ class EEGNetClassifier(DeepClassifierBase):
         kernel_length=64,
         dropout=0.25,
         lr=1e-3,
-        max_epochs=30,
-        batch_size=64,
+        max_epochs=60,
+        batch_size=32,
         optimizer="adam",
         weight_decay=0.0,
         early_stopping=False,

@@ -4,6 +4,7 @@ Pure batched functions live in :mod:`skemotion.features.functional`.
 """
 
 from ._electrode_grid import ElectrodeGrid
+from ._hrv import HRVFeatures
 from ._preprocessing import BandpassFilter, BaselineRemoval, EMGContamination, NotchFilter
 from ._spectral_estimators import BandPower, DifferentialEntropy, STFTSpectrogram
 
@@ -14,10 +15,7 @@ __all__ = [
     "DifferentialEntropy",
     "EMGContamination",
     "ElectrodeGrid",
+    "HRVFeatures",
     "NotchFilter",
     "STFTSpectrogram",
 ]
-
-from ._hrv import HRVFeatures  # noqa: E402
-
-__all__ += ["HRVFeatures"]
