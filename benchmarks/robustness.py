@@ -19,7 +19,7 @@ Models (deep models share epochs, learning rate and batch size):
 - ``majority`` and ``de_lr`` (differential entropy + logistic regression): the baselines of
   ``skemotion benchmark``, on the same folds.
 
-Run (about 15 min on 2 CPU cores with the defaults)::
+Run (about 17 min with the defaults on one thread of a shared 2-core Xeon)::
 
     python benchmarks/robustness.py --output robustness_results
 
@@ -131,7 +131,7 @@ def table(results: pd.DataFrame, metric: str, conditions) -> str:
         w = wide.loc[model]
         cells = [f"{w[c].mean():.3f} ± {w[c].std(ddof=0):.3f}" for c in conditions]
         drops = [w["clean"] - w[c] for c in conditions[1:]]
-        cells += [f"{100 * d.mean():+.1f} pp" for d in drops]
+        cells += [f"{round(100 * d.mean(), 1) + 0.0:+.1f} pp" for d in drops]  # no "-0.0"
         lines.append(f"| {model} | " + " | ".join(cells) + f" | {fit[model]:.1f} |")
     return "\n".join(lines)
 
