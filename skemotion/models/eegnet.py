@@ -8,10 +8,10 @@ from torch import nn
 __all__ = ["EEGNet"]
 
 
-class _MaxNormConv2d(nn.Conv2d):
-    """Conv2d whose filters are renormalised to a maximum L2 norm while training."""
+class _MaxNorm:
+    """Mixin: while training, renormalise each output unit's weights to an L2 norm <= max_norm."""
 
-    def __init__(self, *args, max_norm: float = 1.0, **kwargs):
+    def __init__(self, *args, max_norm: float, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_norm = max_norm
 
@@ -22,16 +22,12 @@ class _MaxNormConv2d(nn.Conv2d):
         return super().forward(x)
 
 
-class _MaxNormLinear(nn.Linear):
-    def __init__(self, *args, max_norm: float = 0.25, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.max_norm = max_norm
+class _MaxNormConv2d(_MaxNorm, nn.Conv2d):
+    pass
 
-    def forward(self, x):
-        if self.training:
-            with torch.no_grad():
-                self.weight.data = torch.renorm(self.weight.data, p=2, dim=0, maxnorm=self.max_norm)
-        return super().forward(x)
+
+class _MaxNormLinear(_MaxNorm, nn.Linear):
+    pass
 
 
 def _same_pad(kernel: int) -> nn.ZeroPad2d:
