@@ -61,10 +61,13 @@ def dump_py2_pickle(obj, file: Path) -> None:
 # ----------------------------------------------------------------------------------- DEAP
 
 
-def write_deap(root: Path, subjects=(1, 2), n_trials=3, seconds=4, seed=0) -> dict:
-    """``root/data_preprocessed_python/sXX.dat``: Python 2 pickle of {'data', 'labels'}."""
+def write_deap(root: Path, subjects=(1, 2), n_trials=3, seconds=4, seed=0, matlab=False) -> dict:
+    """``root/data_preprocessed_python/sXX.dat``: Python 2 pickle of {'data', 'labels'}.
+
+    With ``matlab=True``: the MATLAB copy ``root/data_preprocessed_matlab/sXX.mat`` (v5).
+    """
     rng = np.random.default_rng(seed)
-    folder = Path(root) / "data_preprocessed_python"
+    folder = Path(root) / ("data_preprocessed_matlab" if matlab else "data_preprocessed_python")
     folder.mkdir(parents=True, exist_ok=True)
     n_samples = 384 + seconds * 128
     out = {}
@@ -72,7 +75,10 @@ def write_deap(root: Path, subjects=(1, 2), n_trials=3, seconds=4, seed=0) -> di
         data = rng.standard_normal((n_trials, 40, n_samples))  # float64 as in the real files
         labels = rng.uniform(1, 9, size=(n_trials, 4))
         labels[0, :] = 5.0  # exactly on the threshold: exercises > vs >=
-        dump_py2_pickle({"labels": labels, "data": data}, folder / f"s{s:02d}.dat")
+        if matlab:
+            scipy.io.savemat(folder / f"s{s:02d}.mat", {"data": data, "labels": labels})
+        else:
+            dump_py2_pickle({"labels": labels, "data": data}, folder / f"s{s:02d}.dat")
         out[s] = {"data": data, "labels": labels}
     return out
 

@@ -218,3 +218,30 @@ def test_python3_pickles_and_latin1_equivalence(tmp_path):
         pickle.dump({"data": ref[1]["data"], "labels": ref[1]["labels"]}, f, protocol=2)
     b = load_deap(tmp_path, verbose=False)
     np.testing.assert_allclose(b.X[0], ref[1]["data"][0, :32, 384:512].astype(np.float32))
+
+
+def test_matlab_copy_reads_like_the_python_copy(tmp_path):
+    truth = write_deap(tmp_path / "py", subjects=(1, 2), seed=3)
+    write_deap(tmp_path / "mat", subjects=(1, 2), seed=3, matlab=True)
+    a = load_deap(tmp_path / "py", verbose=False)
+    b = load_deap(tmp_path / "mat", verbose=False)
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert a.ch_names == b.ch_names == list(DEAP32)
+    # against the values written, not only against the other copy
+    np.testing.assert_allclose(b.X[0], truth[1]["data"][0, :32, 384 : 384 + 128], rtol=1e-6)
+    # every window carries its trial's raw valence rating as written
+    first = b.frame[b.frame["subject"] == 1]
+    for t, rating in enumerate(truth[1]["labels"][:, 0]):
+        vals = first.loc[first["trial"] == first["trial"].unique()[t], "valence"]
+        np.testing.assert_allclose(vals, rating)
+
+
+def test_matlab_copy_missing_variable(tmp_path):
+    from scipy.io import savemat
+
+    folder = tmp_path / "data_preprocessed_matlab"
+    folder.mkdir()
+    savemat(folder / "s01.mat", {"data": np.zeros((2, 40, 600))})
+    with pytest.raises(DatasetFormatError, match=r"s01\.mat.*lacks \['labels'\]"):
+        load_deap(tmp_path, verbose=False)

@@ -1,4 +1,5 @@
-"""DEAP loader (``data_preprocessed_python/s01.dat ... s32.dat``)."""
+"""DEAP loader (``data_preprocessed_python/s01.dat ... s32.dat`` or the MATLAB copy
+``data_preprocessed_matlab/s01.mat ... s32.mat``)."""
 
 from __future__ import annotations
 
@@ -40,10 +41,11 @@ DEAP40 = [
     "Temperature",
 ]
 SCALES = ("valence", "arousal", "dominance", "liking")
-_FILE_RE = re.compile(r"^s(\d{2})\.dat$")
+_FILE_RE = re.compile(r"^s(\d{2})\.(dat|mat)$")
 _EXPECTED = (
-    "a Python 2 pickle of a dict with 'data' (n_trials, 40, n_samples) and 'labels' "
-    "(n_trials, 4) (DEAP data_preprocessed_python, e.g. 'data' (40, 40, 8064))"
+    "a Python 2 pickle (data_preprocessed_python/sXX.dat) or MATLAB file "
+    "(data_preprocessed_matlab/sXX.mat) with 'data' (n_trials, 40, n_samples) and 'labels' "
+    "(n_trials, 4), e.g. 'data' (40, 40, 8064)"
 )
 
 
@@ -51,27 +53,41 @@ def _data_dir(path: Path) -> Path:
     if path.is_file():
         raise ValueError(
             f"{LOADER}: path must be the folder holding s01.dat ... s32.dat "
-            f"(data_preprocessed_python) or its parent; got the file {str(path)!r}."
+            "(data_preprocessed_python) or s01.mat ... s32.mat (data_preprocessed_matlab), or "
+            f"their parent; got the file {str(path)!r}."
         )
-    sub = path / "data_preprocessed_python"
-    return sub if sub.is_dir() else path
+    for name in ("data_preprocessed_python", "data_preprocessed_matlab"):
+        if (path / name).is_dir():
+            return path / name
+    return path
 
 
 def list_deap_files(path) -> dict[int, Path]:
-    """``{subject: file}`` of the DEAP subject files found under ``path``."""
+    """``{subject: file}`` of the DEAP subject files found under ``path``.
+
+    The Python copy (``sXX.dat``) is preferred where both copies of a subject are present.
+    """
     folder = _data_dir(check_path(path, LOADER))
     files = {}
     for f in sorted(folder.iterdir()):
         m = _FILE_RE.match(f.name)
         if m and f.is_file():
-            files[int(m.group(1))] = f
+            subject = int(m.group(1))
+            if subject not in files or m.group(2) == "dat":
+                files[subject] = f
     return files
 
 
+def _read_mat(file: Path) -> dict:
+    from scipy.io import loadmat
+
+    return loadmat(file, variable_names=["data", "labels"])
+
+
 def read_deap_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read one DEAP subject pickle; return ``(data, labels)`` after checking the layout."""
+    """Read one DEAP subject file (pickle or MATLAB); return ``(data, labels)`` after checks."""
     try:
-        content = read_py2_pickle(file)
+        content = _read_mat(file) if file.suffix == ".mat" else read_py2_pickle(file)
     except Exception as exc:  # truncated, corrupt or not a pickle at all
         raise DatasetFormatError(
             f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "
@@ -124,7 +140,9 @@ def load_deap(
     Parameters
     ----------
     path : str or path-like
-        The ``data_preprocessed_python`` folder (``s01.dat`` ... ``s32.dat``) or its parent.
+        The ``data_preprocessed_python`` folder (``s01.dat`` ... ``s32.dat``), the MATLAB copy
+        ``data_preprocessed_matlab`` (``s01.mat`` ... ``s32.mat``, same variables), or their
+        parent (the Python copy is preferred when both are there).
         Files are only read.
     subjects : int, list of int or None, default=None
         Subjects 1-32 to load; None loads every file present. Only the selected files are
@@ -185,8 +203,8 @@ def load_deap(
     if subject_ids is None:
         if not found:
             raise FileNotFoundError(
-                f"{LOADER}: no s01.dat ... s32.dat in {str(folder)!r}; expected the DEAP "
-                "data_preprocessed_python folder."
+                f"{LOADER}: no s01.dat ... s32.dat (or .mat) in {str(folder)!r}; expected the "
+                "DEAP data_preprocessed_python or data_preprocessed_matlab folder."
             )
         subject_ids = sorted(found)
     for s in subject_ids:
