@@ -16,6 +16,7 @@ of the package hold everywhere:
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -32,6 +33,18 @@ __all__ = [
 
 def _name(estimator) -> str:
     return type(estimator).__name__
+
+
+@contextmanager
+def _named_errors(estimator, arg: str):
+    """Re-raise scikit-learn's validation errors with the estimator and argument named."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        if msg.startswith(_name(estimator)):
+            raise
+        raise type(exc)(f"{_name(estimator)}: argument {arg}: {msg}") from exc
 
 
 def _to_3d(estimator, X: np.ndarray, arg: str) -> np.ndarray:
@@ -67,6 +80,20 @@ def _check_shape_against_fit(estimator, X3, arg, check_times):
             f"{_name(estimator)}: argument {arg} has {X3.shape[2]} time samples, but the "
             f"estimator was fitted with windows of {n_t} samples."
         )
+
+
+def _validate_X(estimator, X, reset, dtype):
+    return validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=dtype,
+        allow_nd=True,
+        ensure_all_finite=False,
+        ensure_min_samples=1,
+        ensure_min_features=1,
+        copy=False,
+    )
 
 
 def check_signal_X(
@@ -115,17 +142,8 @@ def check_signal_X(
     if not reset and shape is not None and len(shape) == 3:
         # name channels and time samples (sklearn's own message would say "features")
         _check_shape_against_fit(estimator, np.empty((0, *shape[1:])), arg, check_times)
-    X = validate_data(
-        estimator,
-        X,
-        reset=reset,
-        dtype=dtype,
-        allow_nd=True,
-        ensure_all_finite=False,
-        ensure_min_samples=1,
-        ensure_min_features=1,
-        copy=False,
-    )
+    with _named_errors(estimator, arg):
+        X = _validate_X(estimator, X, reset, dtype)
     X3 = _to_3d(estimator, X, arg)
     if X3.shape[2] < 1 or X3.shape[1] < 1:
         raise ValueError(
@@ -149,18 +167,19 @@ def check_signal_X_y(estimator, X, y, *, dtype=np.float32, min_times: int = 1, c
         raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
     if hasattr(X, "dtype") and np.iscomplexobj(X):
         raise ValueError(f"{_name(estimator)}: argument X: Complex data not supported.")
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        reset=True,
-        dtype=dtype,
-        allow_nd=True,
-        ensure_all_finite=False,
-        ensure_min_samples=1,
-        y_numeric=False,
-        copy=False,
-    )
+    with _named_errors(estimator, "X or y"):
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            reset=True,
+            dtype=dtype,
+            allow_nd=True,
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+            y_numeric=False,
+            copy=False,
+        )
     X3 = _to_3d(estimator, X, "X")
     _check_finite_ndim(estimator, X3, "X")
     if X3.shape[2] < min_times:
@@ -169,7 +188,8 @@ def check_signal_X_y(estimator, X, y, *, dtype=np.float32, min_times: int = 1, c
             f"estimator needs at least {min_times} samples per window."
         )
     if classifier:
-        check_classification_targets(y)
+        with _named_errors(estimator, "y"):
+            check_classification_targets(y)
     return X3, y
 
 

@@ -25,41 +25,11 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import Subset
 
+from .._device import PRECISIONS as _PRECISIONS
+from .._device import check_precision, resolve_device
 from .._validation import check_is_fitted, check_signal_X, check_signal_X_y
 
-__all__ = ["DeepClassifierBase", "resolve_device", "check_precision"]
-
-_PRECISIONS = ("32", "bf16", "16-mixed")
-
-
-def resolve_device(device: str) -> str:
-    """Return ``"cuda"`` for ``"auto"`` when a CUDA device is available, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def check_precision(estimator, precision: str, device: str) -> torch.dtype | None:
-    """Validate ``precision`` for ``device``; return the autocast dtype (None for fp32)."""
-    name = type(estimator).__name__
-    if precision == "32":
-        return None
-    dev_type = torch.device(device).type
-    if precision == "bf16":
-        if dev_type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise ValueError(
-                f"{name}: argument precision='bf16' is not supported by this CUDA device; "
-                "use precision='16-mixed' or '32'."
-            )
-        return torch.bfloat16
-    if precision == "16-mixed":
-        if dev_type != "cuda":
-            raise ValueError(
-                f"{name}: argument precision='16-mixed' needs a CUDA device; got "
-                f"device={device!r}. Use precision='bf16' or '32' on CPU."
-            )
-        return torch.float16
-    raise ValueError(f"{name}: argument precision must be one of {_PRECISIONS}; got {precision!r}.")
+__all__ = ["DeepClassifierBase", "group_split"]
 
 
 def _softmax_float(y_pred):
@@ -69,27 +39,25 @@ def _softmax_float(y_pred):
     return torch.softmax(y_pred.float(), dim=-1)
 
 
-class _GroupSplit:
-    """skorch ``train_split`` holding out whole groups (trials or subjects).
+def group_split(groups, fraction, seed):
+    """Indices ``(train, valid)`` holding out about ``fraction`` of the groups, whole."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    return next(splitter.split(np.zeros(len(groups)), groups=groups))
 
-    Windows of one group never end up on both sides of the inner validation split.
+
+class _IndexSplit:
+    """skorch ``train_split`` with precomputed train / validation indices.
+
+    The indices come from :func:`group_split`, so windows of one group (trial or subject)
+    never end up on both sides of the inner validation split.
     """
 
-    def __init__(self, groups, fraction, seed):
-        self.groups = np.asarray(groups)
-        self.fraction = fraction
-        self.seed = seed
+    def __init__(self, train_idx, valid_idx):
+        self.train_idx = train_idx
+        self.valid_idx = valid_idx
 
     def __call__(self, dataset, y=None, **kwargs):
-        n = len(dataset)
-        if len(np.unique(self.groups)) < 2:
-            raise ValueError(
-                "early stopping needs at least 2 distinct groups to hold out whole groups; "
-                f"got {len(np.unique(self.groups))}."
-            )
-        splitter = GroupShuffleSplit(n_splits=1, test_size=self.fraction, random_state=self.seed)
-        train_idx, valid_idx = next(splitter.split(np.zeros(n), groups=self.groups))
-        return Subset(dataset, train_idx), Subset(dataset, valid_idx)
+        return Subset(dataset, self.train_idx), Subset(dataset, self.valid_idx)
 
 
 class _TqdmEpochs(Callback):
@@ -311,22 +279,42 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             )
         self.classes_ = le.classes_
         _, self.n_channels_, self.n_times_ = X.shape
-        device = resolve_device(self.device)
+        device = resolve_device(self, self.device)
         amp_dtype = check_precision(self, self.precision, device)
         seed = self._seed()
 
         X_fit = self._fit_inputs(X, y_enc, fit_params)
         n = X.shape[0]
+        for cb in self.callbacks or []:
+            named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+            if not isinstance(cb[1] if named else cb, Callback):
+                raise TypeError(
+                    f"{name}: argument callbacks must hold skorch callbacks or (name, callback) "
+                    f"tuples; got {cb!r}."
+                )
         callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
         train_split = None
+        n_train = n
         if self.early_stopping:
-            train_split = _GroupSplit(groups, self.validation_fraction, seed)
+            n_groups = len(np.unique(groups))
+            if n_groups < 2:
+                raise ValueError(
+                    f"{name}: argument groups has {n_groups} distinct value; early stopping "
+                    "holds out whole groups and needs at least 2."
+                )
+            train_idx, valid_idx = group_split(groups, self.validation_fraction, seed)
+            train_split = _IndexSplit(train_idx, valid_idx)
+            n_train = len(train_idx)
+            if n_train < 2:
+                raise ValueError(
+                    f"{name}: the group split left {n_train} training window(s); pass more "
+                    "groups or a smaller validation_fraction."
+                )
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
         if self.verbose:
             callbacks.append(("progress", _TqdmEpochs(self.max_epochs, name)))
-        n_train = n if train_split is None else int(round(n * (1 - self.validation_fraction)))
         optim = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
         kwargs = dict(
             criterion=torch.nn.CrossEntropyLoss,

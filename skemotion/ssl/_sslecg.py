@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .._device import inference_device, resolve_device
 from .._validation import check_is_fitted, check_sfreq, check_signal_X
 from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
 from ..models.sslecg import SSLECGNet
@@ -22,12 +23,6 @@ __all__ = ["SSLECGEncoder"]
 
 _TASK_WEIGHTS = (0.195, 0.195, 0.195, 0.0125, 0.0125, 0.195, 0.195)
 _EVAL_MAX_WINDOWS = 2048
-
-
-def _resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 class SSLECGEncoder(TransformerMixin, BaseEstimator):
@@ -279,7 +274,7 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         Xp = self._preprocess(X)
         self._check_length(X.shape[2], Xp.shape[2])
 
-        device = torch.device(_resolve_device(self.device))
+        device = torch.device(resolve_device(self, self.device))
         rs = check_random_state(self.random_state)
         torch_seed = int(rs.randint(0, 2**31 - 1))
         rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
@@ -388,7 +383,7 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_signal_X(self, X, reset=False, dtype=np.float32)
         Xp = self._preprocess(X)
-        device = torch.device(_resolve_device(self.device))
+        device = torch.device(inference_device(self.device))
         return self._forward_batches(Xp, device, lambda m, x: m.embed(x))
 
     def score(self, X, y=None):
@@ -406,7 +401,7 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_signal_X(self, X, reset=False, dtype=np.float32)
         Xp = self._preprocess(X)
-        device = torch.device(_resolve_device(self.device))
+        device = torch.device(inference_device(self.device))
         seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
         return self._pretext_scores(Xp, seed, device)[0]
 
