@@ -219,6 +219,12 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
                 f"numbers (one per version {ECG_TRANSFORMS}); got {self.task_weights!r}."
             )
         check_sfreq(self, self.sfreq)
+        fs = self.target_sfreq if self.target_sfreq is not None else self.sfreq
+        if self.highpass is not None and not self.highpass < fs / 2:
+            raise ValueError(
+                f"{name}: argument highpass must lie below the Nyquist frequency {fs / 2} Hz of "
+                f"the (resampled) signal; got {self.highpass!r}."
+            )
         return nf, w
 
     def _preprocess(self, X):
