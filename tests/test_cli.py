@@ -63,3 +63,14 @@ def test_summary_matches_hand_computation():
     assert s.loc["a", "balanced_accuracy_std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
     assert s.loc["a", "fit_time_s_mean"] == pytest.approx(2.0)
     assert "0.600 +- 0.141" in format_table(s)
+
+
+@pytest.mark.slow
+def test_default_benchmark_first_fold(tmp_path, capsys):
+    """The default configuration (every registered model, full epoch budgets), one fold."""
+    from skemotion.benchmark import MODELS
+
+    rc = main(["benchmark", "--max-folds", "1", "--output", str(tmp_path), "--quiet"])
+    assert rc == 0
+    res = pd.read_csv(tmp_path / "results.csv")
+    assert set(res["model"]) == {"majority", "de_lr", *MODELS}

@@ -118,10 +118,14 @@ def test_reconstruction_targets_are_shaped_like_the_outputs():
     assert rec_s.shape == model.spectral(clean).shape == (12, 3, 2 * 17 * 2)
     yt = torch.from_numpy(y)
     ce = torch.nn.functional.cross_entropy(logits, yt)
+    # the training batches carry the targets, the spectral one computed once before training:
+    # it is exactly the network's own input transform of the clean EEG
+    batch = clf._fit_inputs(X, y, {})
+    torch.testing.assert_close(torch.from_numpy(batch["S_clean"]), model.spectral(clean))
     # perfect reconstructions cost nothing: the targets are exactly clean and spectral(clean)
-    perfect = net.get_loss((logits, clean, model.spectral(clean)), yt, X={"X_clean": clean})
+    perfect = net.get_loss((logits, clean, model.spectral(clean)), yt, X=batch)
     torch.testing.assert_close(perfect, ce)
-    off = net.get_loss((logits, clean + 1, model.spectral(clean)), yt, X={"X_clean": clean})
+    off = net.get_loss((logits, clean + 1, model.spectral(clean)), yt, X=batch)
     torch.testing.assert_close(off, ce + clf.lambda_t)
 
 

@@ -13,7 +13,7 @@ from skorch.utils import to_tensor
 
 from .._validation import check_is_fitted, check_signal_X
 from ..features.functional import emg_contamination
-from ..models.tsstdn import TSSTDN
+from ..models.tsstdn import TSSTDN, tsstdn_spectral
 from ._base import DeepClassifierBase, SkemotionNet
 
 __all__ = ["TSSTDNClassifier"]
@@ -86,8 +86,9 @@ class _TSSTDNNet(SkemotionNet):
         if not isinstance(X, Mapping):
             return ce
         clean = to_tensor(X["X_clean"], device=self.device)
+        spec = to_tensor(X["S_clean"], device=self.device)
         loss_t = torch.nn.functional.mse_loss(rec_t.float(), clean)
-        loss_s = torch.nn.functional.mse_loss(rec_s.float(), self.module_.spectral(clean))
+        loss_s = torch.nn.functional.mse_loss(rec_s.float(), spec)
         if training:
             for name, value in zip(_RECON_TERMS, (ce, loss_t, loss_s)):
                 self.history.record_batch(name, value.item())
@@ -284,7 +285,7 @@ class TSSTDNClassifier(DeepClassifierBase):
                 f"{type(self).__name__}: arguments Fs + Ft must be >= 4 (the attention over "
                 f"the feature maps has (Fs + Ft) // 4 units); got Fs={self.Fs}, Ft={self.Ft}."
             )
-        n_fft = self.n_fft if self.n_fft is not None else max(1, round(self.sfreq))
+        n_fft = self._n_fft()
         return TSSTDN(
             n_channels,
             n_times,
@@ -296,6 +297,10 @@ class TSSTDNClassifier(DeepClassifierBase):
             n_fft=n_fft,
             dropout=self.dropout,
         )
+
+    def _n_fft(self) -> int:
+        """STFT length asked of the network (one second of signal by default)."""
+        return self.n_fft if self.n_fft is not None else max(1, round(self.sfreq))
 
     def _snr_range(self) -> tuple[float, float]:
         name = type(self).__name__
@@ -335,6 +340,11 @@ class TSSTDNClassifier(DeepClassifierBase):
         inputs = {"X_clean": (clean / self.scale_).astype(np.float32, copy=False)}
         if X_clean is not None:
             inputs["X"] = (X / self.scale_).astype(np.float32, copy=False)
+        # the spectral reconstruction target is fixed: computed once here, not every batch
+        # (the network uses min(n_fft, n_times), as TSSTDN does)
+        with torch.no_grad():
+            n_fft = min(self._n_fft(), clean.shape[-1])
+            inputs["S_clean"] = tsstdn_spectral(torch.from_numpy(inputs["X_clean"]), n_fft).numpy()
         return inputs
 
     def _net_kwargs(self):
