@@ -139,6 +139,10 @@ def test_lf_hf_follow_the_modulation_frequency():
     lf, hf = F[:, 6], F[:, 7]
     assert lf[0] > 10 * hf[0]
     assert hf[1] > 10 * lf[1]
+    # closed form: an R-R series 850 + 50 sin(2 pi f t) ms has variance 50**2 / 2 = 1250 ms^2,
+    # all of it in the band holding f
+    assert lf[0] == pytest.approx(1250, rel=0.1)
+    assert hf[1] == pytest.approx(1250, rel=0.1)
 
 
 def test_nan_policy_short_windows():
