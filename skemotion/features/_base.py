@@ -79,7 +79,11 @@ class SignalTransformerMixin(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._validate(X, reset=True)
+        self._check_params()
         return self
+
+    def _check_params(self):
+        """Checks of parameter combinations beyond ``_parameter_constraints`` (run in fit)."""
 
 
 def feature_names(estimator, input_features, suffixes):

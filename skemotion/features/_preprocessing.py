@@ -75,25 +75,11 @@ class BandpassFilter(SignalTransformerMixin):
         self.h_freq = h_freq
         self.order = order
 
-    def fit(self, X, y=None):
-        """Validate X and the band (nothing is learned).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X)
+    def _check_params(self):
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             raise ValueError(
                 f"BandpassFilter: l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})."
             )
-        return self
 
     def transform(self, X):
         """Filter every window and channel.
@@ -340,22 +326,8 @@ class EMGContamination(SignalTransformerMixin):
         self.group_size = group_size
         self.random_state = random_state
 
-    def fit(self, X, y=None):
-        """Validate X and the SNR (nothing is learned).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X)
+    def _check_params(self):
         self._snr_range()
-        return self
 
     def _snr_range(self):
         snr = np.atleast_1d(np.asarray(self.snr_db, dtype=float))

@@ -132,9 +132,10 @@ class DifferentialEntropy(SignalTransformerMixin):
         self : object
             The fitted transformer.
         """
-        super().fit(X)
+        return super().fit(X)
+
+    def _check_params(self):
         check_bands(self.bands)
-        return self
 
     def _de(self, X):
         return differential_entropy(
@@ -316,22 +317,8 @@ class BandPower(SignalTransformerMixin):
         self.n_per_seg = n_per_seg
         self.flatten = flatten
 
-    def fit(self, X, y=None):
-        """Validate X and the bands (nothing is learned).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X)
+    def _check_params(self):
         check_bands(self.bands)
-        return self
 
     def transform(self, X):
         """Compute the band power of every window, channel and band.
@@ -469,20 +456,7 @@ class STFTSpectrogram(SignalTransformerMixin):
         self.output_shape = output_shape
         self.center = center
 
-    def fit(self, X, y=None):
-        """Validate X and the parameters (nothing is learned).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X)
+    def _check_params(self):
         if self.output_shape is not None and (
             len(self.output_shape) != 2
             or not all(isinstance(v, Integral) and v >= 1 for v in self.output_shape)
@@ -493,7 +467,6 @@ class STFTSpectrogram(SignalTransformerMixin):
             )
         if self.fmax is not None and self.fmax < self.fmin:
             raise ValueError(f"STFTSpectrogram: fmax ({self.fmax}) must be >= fmin ({self.fmin}).")
-        return self
 
     def transform(self, X):
         """Compute the spectrogram of every window and channel.
