@@ -43,7 +43,7 @@ class ElectrodeGrid(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_features`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also

@@ -39,7 +39,7 @@ class BandpassFilter(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
@@ -115,7 +115,7 @@ class NotchFilter(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
@@ -179,7 +179,7 @@ class BaselineRemoval(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
@@ -286,7 +286,7 @@ class EMGContamination(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also

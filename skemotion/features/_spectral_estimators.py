@@ -60,7 +60,7 @@ class DifferentialEntropy(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
@@ -269,7 +269,7 @@ class BandPower(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
@@ -394,7 +394,7 @@ class STFTSpectrogram(SignalTransformerMixin):
         Number of channels seen in ``fit`` (``n_times`` for a 2-D X).
     n_channels_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names when a 2-D X was a DataFrame.
 
     See Also
