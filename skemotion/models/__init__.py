@@ -1,7 +1,8 @@
 """Networks as plain ``torch.nn.Module`` classes (no scikit-learn or skorch import)."""
 
 from .eegnet import EEGNet
+from .escgan import ESCGANDiscriminator, ESCGANGenerator
 from .sslecg import SSLECGNet
 from .tsstdn import TSSTDN
 
-__all__ = ["EEGNet", "SSLECGNet", "TSSTDN"]
+__all__ = ["EEGNet", "ESCGANDiscriminator", "ESCGANGenerator", "SSLECGNet", "TSSTDN"]
