@@ -5,6 +5,7 @@ from ._amigos import load_amigos
 from ._deap import load_deap
 from ._dreamer import load_dreamer
 from ._gameemo import load_gameemo
+from ._harmonize import harmonize
 from ._loaders import LOADERS, DatasetFormatError, list_subjects
 from ._montages import DEAP32, EMOTIV14, GAMEEMO14, GRID_9X9, SEED62, get_montage
 from ._seed import load_seed, load_seed_iv
@@ -21,6 +22,7 @@ __all__ = [
     "DatasetFormatError",
     "SEED62",
     "get_montage",
+    "harmonize",
     "list_subjects",
     "load_amigos",
     "load_deap",

@@ -2,6 +2,7 @@
 
 from .eegnet import EEGNet
 from .escgan import ESCGANDiscriminator, ESCGANGenerator
+from .gruxnet import GRUXNet
 from .sslecg import SSLECGNet
 from .sstemotionnet import SSTEmotionNet
 from .tsstdn import TSSTDN
@@ -10,6 +11,7 @@ __all__ = [
     "EEGNet",
     "ESCGANDiscriminator",
     "ESCGANGenerator",
+    "GRUXNet",
     "SSLECGNet",
     "SSTEmotionNet",
     "TSSTDN",
