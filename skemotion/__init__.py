@@ -2,7 +2,16 @@
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["augment", "classifiers", "datasets", "features", "models", "ssl", "__version__"]
+__all__ = [
+    "augment",
+    "classifiers",
+    "datasets",
+    "features",
+    "models",
+    "ssl",
+    "transfer",
+    "__version__",
+]
 
 
 def __getattr__(name):  # lazy subpackages: `import skemotion` stays cheap (no torch import)

@@ -1,0 +1,17 @@
+"""Label-free, per-subject alignment of EEG windows for cross-subject transfer."""
+
+from ._alignment import (
+    EuclideanAlignment,
+    SubjectStandardizer,
+    euclidean_alignment,
+    mean_covariance,
+    subject_standardize,
+)
+
+__all__ = [
+    "EuclideanAlignment",
+    "SubjectStandardizer",
+    "euclidean_alignment",
+    "mean_covariance",
+    "subject_standardize",
+]
