@@ -5,7 +5,8 @@ through :func:`check_signal_X` (and :func:`check_signal_X_y` in ``fit``) so that
 of the package hold everywhere:
 
 - X is ``(n_windows, n_channels, n_times)``; a 2-D X is read as single-channel
-  ``(n_windows, n_times)`` and returned as ``(n_windows, 1, n_times)``;
+  ``(n_windows, n_times)`` and returned as ``(n_windows, 1, n_times)``, in fit and at predict
+  alike; estimators that declare it also take rank-4 windows (grids, spectrograms);
 - NaN/inf, complex, empty, non-numeric and wrongly shaped inputs raise a ``ValueError`` or
   ``TypeError`` that names the estimator, the argument and what was received;
 - at predict time, the number of channels and of time samples must match ``fit``;
@@ -20,13 +21,20 @@ from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_y,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 __all__ = [
     "check_signal_X",
     "check_signal_X_y",
     "check_is_fitted",
     "check_classification_targets",
+    "check_finite_array",
     "check_sfreq",
 ]
 
@@ -47,14 +55,28 @@ def _named_errors(estimator, arg: str):
         raise type(exc)(f"{_name(estimator)}: argument {arg}: {msg}") from exc
 
 
-def _to_3d(estimator, X: np.ndarray, arg: str) -> np.ndarray:
-    if X.ndim == 2:
+_SHAPES = {
+    2: "2-D (n_windows, n_times)",
+    3: "3-D (n_windows, n_channels, n_times)",
+    4: "4-D (n_windows, d1, d2, d3), e.g. (n_windows, n_bands, height, width) grids or "
+    "(n_windows, n_channels, n_freqs, n_frames) spectrograms",
+}
+
+
+def _allowed(ndims) -> str:
+    ranks = sorted(ndims) + ([2] if 3 in ndims else [])
+    return " or ".join(_SHAPES[r] for r in ranks)
+
+
+def _promote(estimator, X, arg, ndims):
+    """A 2-D X is single-channel windows: (n, T) -> (n, 1, T). Check the rank."""
+    if X.ndim == 2 and 3 in ndims:
         return X[:, np.newaxis, :]
-    if X.ndim == 3:
+    if X.ndim in ndims:
         return X
     raise ValueError(
-        f"{_name(estimator)}: argument {arg} must be 3-D (n_windows, n_channels, n_times) or 2-D "
-        f"(n_windows, n_times); got an array with shape {X.shape}."
+        f"{_name(estimator)}: argument {arg} must be {_allowed(ndims)}; got an array with "
+        f"shape {X.shape}."
     )
 
 
@@ -68,6 +90,20 @@ def _check_finite_ndim(estimator, X, arg):
 
 
 def _check_shape_against_fit(estimator, X3, arg, check_times):
+    """Compare a promoted X with the per-window shape seen in fit (named messages)."""
+    fitted = getattr(estimator, "_signal_shape_in", None)
+    if fitted is not None and len(fitted) != X3.ndim - 1:
+        raise ValueError(
+            f"{_name(estimator)}: argument {arg} has shape {X3.shape}, but the estimator was "
+            f"fitted with windows of shape {tuple(fitted)}."
+        )
+    if X3.ndim == 4:
+        if fitted is not None and tuple(X3.shape[1:]) != tuple(fitted):
+            raise ValueError(
+                f"{_name(estimator)}: argument {arg} has windows of shape {X3.shape[1:]}, but "
+                f"the estimator was fitted with windows of shape {tuple(fitted)}."
+            )
+        return
     n_ch = getattr(estimator, "n_channels_", None)
     if n_ch is not None and X3.shape[1] != n_ch:
         raise ValueError(
@@ -76,24 +112,45 @@ def _check_shape_against_fit(estimator, X3, arg, check_times):
         )
     n_t = getattr(estimator, "n_times_", None)
     if check_times and n_t is not None and X3.shape[2] != n_t:
+        if getattr(estimator, "_signal_ndim_in", None) == 2:
+            # sklearn's wording for tabular X (single-channel windows)
+            raise ValueError(
+                f"{_name(estimator)}: X has {X3.shape[2]} features, but "
+                f"{_name(estimator)} is expecting {n_t} features as input (the time samples "
+                "of single-channel windows)."
+            )
         raise ValueError(
             f"{_name(estimator)}: argument {arg} has {X3.shape[2]} time samples, but the "
             f"estimator was fitted with windows of {n_t} samples."
         )
 
 
-def _validate_X(estimator, X, reset, dtype):
-    return validate_data(
-        estimator,
-        X,
-        reset=reset,
-        dtype=dtype,
-        allow_nd=True,
-        ensure_all_finite=False,
-        ensure_min_samples=1,
-        ensure_min_features=1,
-        copy=False,
-    )
+def _as_array(estimator, X, arg, dtype):
+    """``check_array`` with named errors (complex, ragged, non-numeric, empty)."""
+    if hasattr(X, "dtype") and np.iscomplexobj(X):
+        raise ValueError(f"{_name(estimator)}: argument {arg}: Complex data not supported.")
+    if not hasattr(X, "shape") and not hasattr(X, "__array__"):
+        try:
+            np.asarray(X)
+        except ValueError as exc:
+            if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+                raise ValueError(
+                    f"{_name(estimator)}: argument {arg} is a ragged nested sequence (windows "
+                    "or channels of different lengths); pass a regular array of shape "
+                    "(n_windows, n_channels, n_times)."
+                ) from None
+            raise
+    with _named_errors(estimator, arg):
+        return check_array(
+            X,
+            dtype=dtype,
+            allow_nd=True,
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+            ensure_min_features=1,
+            copy=False,
+            input_name=arg,
+        )
 
 
 def check_signal_X(
@@ -106,8 +163,14 @@ def check_signal_X(
     min_times: int = 1,
     arg: str = "X",
     torch_ok: bool = False,
+    ndims=(3,),
 ):
     """Validate signal windows and return a float ``(n_windows, n_channels, n_times)`` array.
+
+    The same rules hold in ``fit`` (``reset=True``) and afterwards (``reset=False``): a 2-D X
+    is single-channel windows, promoted to ``(n_windows, 1, n_times)``, at fit and at predict
+    alike (an estimator fitted on ``(n, 1, T)`` accepts ``(n, T)`` and the reverse); any other
+    rank than ``ndims`` gets the same message at fit and at predict.
 
     Parameters
     ----------
@@ -115,82 +178,105 @@ def check_signal_X(
         Used for error messages and ``n_features_in_`` (set when ``reset=True``).
     X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
     reset : bool
-        True in ``fit`` (records ``n_features_in_``), False afterwards (checks it, and checks
-        ``n_channels_`` / ``n_times_`` when the estimator has them).
+        True in ``fit`` (records ``n_features_in_`` and the per-window shape), False afterwards
+        (checks them, and ``n_channels_`` / ``n_times_`` when the estimator has them).
     dtype : numpy dtype or list of dtypes
         Output dtype. ``np.float32`` by default (what the networks use).
     check_times : bool
         Whether the number of time samples must equal ``n_times_`` after fit.
     min_times : int
         Minimum window length accepted.
+    arg : str
+        Name of the argument in error messages.
     torch_ok : bool
         If True and X is a torch tensor, it is returned as it is after shape checks.
+    ndims : tuple of int
+        Accepted ranks after a 2-D X is promoted: ``(3,)`` (default), ``(3, 4)`` or ``(4,)``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, n_channels, n_times) (or 4-D where accepted)
     """
     if torch_ok and type(X).__module__.startswith("torch"):
-        X3 = X if X.ndim == 3 else (X.unsqueeze(1) if X.ndim == 2 else None)
-        if X3 is None:
+        if X.ndim == 2 and 3 in ndims:
+            X3 = X.unsqueeze(1)
+        elif X.ndim in ndims:
+            X3 = X
+        else:
             raise ValueError(
-                f"{_name(estimator)}: argument {arg} must be 3-D or 2-D; got a tensor with "
-                f"shape {tuple(X.shape)}."
+                f"{_name(estimator)}: argument {arg} must be {_allowed(ndims)}; got a tensor "
+                f"with shape {tuple(X.shape)}."
             )
         if not reset:
             _check_shape_against_fit(estimator, X3, arg, check_times)
         return X3
-    if hasattr(X, "dtype") and np.iscomplexobj(X):
-        raise ValueError(f"{_name(estimator)}: argument {arg}: Complex data not supported.")
-    shape = getattr(X, "shape", None)
-    if not reset and shape is not None and len(shape) == 3:
-        # name channels and time samples (sklearn's own message would say "features")
-        _check_shape_against_fit(estimator, np.empty((0, *shape[1:])), arg, check_times)
-    with _named_errors(estimator, arg):
-        X = _validate_X(estimator, X, reset, dtype)
-    X3 = _to_3d(estimator, X, arg)
-    if X3.shape[2] < 1 or X3.shape[1] < 1:
+    X_in = X
+    arr = _as_array(estimator, X, arg, dtype)
+    X3 = _promote(estimator, arr, arg, ndims)
+    if any(s < 1 for s in X3.shape[1:]):
         raise ValueError(
             f"{_name(estimator)}: argument {arg} has shape {X3.shape}; every window needs at "
             "least one channel and one time sample."
         )
+    if reset:
+        if arg == "X":
+            validate_data(estimator, X_in, reset=True, skip_check_array=True)
+            estimator._signal_ndim_in = arr.ndim
+            estimator._signal_shape_in = tuple(X3.shape[1:])
+    else:
+        _check_shape_against_fit(estimator, X3, arg, check_times)
+        if arg == "X" and arr.ndim == getattr(estimator, "_signal_ndim_in", arr.ndim):
+            # same rank as in fit: sklearn's checks of feature names and n_features_in_
+            validate_data(estimator, X_in, reset=False, skip_check_array=True)
     _check_finite_ndim(estimator, X3, arg)
-    if X3.shape[2] < min_times:
+    if X3.ndim == 3 and X3.shape[2] < min_times:
         raise ValueError(
             f"{_name(estimator)}: argument {arg} has windows of {X3.shape[2]} samples; this "
             f"estimator needs at least {min_times} samples per window."
         )
-    if not reset:
-        _check_shape_against_fit(estimator, X3, arg, check_times)
     return X3
 
 
-def check_signal_X_y(estimator, X, y, *, dtype=np.float32, min_times: int = 1, classifier=True):
+def check_signal_X_y(
+    estimator, X, y, *, dtype=np.float32, min_times: int = 1, classifier=True, ndims=(3,)
+):
     """Validate ``(X, y)`` in ``fit``: X as in :func:`check_signal_X`, y 1-D of same length."""
     if y is None:
         raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
-    if hasattr(X, "dtype") and np.iscomplexobj(X):
-        raise ValueError(f"{_name(estimator)}: argument X: Complex data not supported.")
-    with _named_errors(estimator, "X or y"):
-        X, y = validate_data(
-            estimator,
-            X,
-            y,
-            reset=True,
-            dtype=dtype,
-            allow_nd=True,
-            ensure_all_finite=False,
-            ensure_min_samples=1,
-            y_numeric=False,
-            copy=False,
-        )
-    X3 = _to_3d(estimator, X, "X")
-    _check_finite_ndim(estimator, X3, "X")
-    if X3.shape[2] < min_times:
-        raise ValueError(
-            f"{_name(estimator)}: argument X has windows of {X3.shape[2]} samples; this "
-            f"estimator needs at least {min_times} samples per window."
-        )
+    X3 = check_signal_X(
+        estimator, X, reset=True, dtype=dtype, min_times=min_times, ndims=ndims
+    )
+    with _named_errors(estimator, "y"):
+        y = _check_y(y, estimator=estimator)
+        check_consistent_length(X3, y)
     if classifier:
         with _named_errors(estimator, "y"):
             check_classification_targets(y)
     return X3, y
+
+
+def check_finite_array(estimator, a, arg: str, *, ndim=None, shape=None, dtype=np.float64):
+    """Any array argument besides X gets the same checks: numeric, finite, expected shape."""
+    with _named_errors(estimator, arg):
+        a = check_array(
+            a,
+            dtype=dtype,
+            ensure_2d=False,
+            allow_nd=True,
+            ensure_all_finite=False,
+            ensure_min_samples=0,
+            input_name=arg,
+        )
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(
+            f"{_name(estimator)}: argument {arg} must be {ndim}-D; got shape {a.shape}."
+        )
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(
+            f"{_name(estimator)}: argument {arg} must have shape {tuple(shape)}; got {a.shape}."
+        )
+    _check_finite_ndim(estimator, a, arg)
+    return a
 
 
 def check_sfreq(estimator, sfreq, arg="sfreq") -> float:

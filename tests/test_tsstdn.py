@@ -120,7 +120,7 @@ def test_reconstruction_targets_are_shaped_like_the_outputs():
     ce = torch.nn.functional.cross_entropy(logits, yt)
     # the training batches carry the targets, the spectral one computed once before training:
     # it is exactly the network's own input transform of the clean EEG
-    batch = clf._fit_inputs(X, y, {})
+    batch = clf._training_inputs(X, clf._prepare(X), {})
     torch.testing.assert_close(torch.from_numpy(batch["S_clean"]), model.spectral(clean))
     # perfect reconstructions cost nothing: the targets are exactly clean and spectral(clean)
     perfect = net.get_loss((logits, clean, model.spectral(clean)), yt, X=batch)

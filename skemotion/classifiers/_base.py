@@ -1,35 +1,70 @@
 """Composition base class shared by every deep classifier of skemotion.
 
 A deep classifier is a plain ``ClassifierMixin, BaseEstimator``: ``__init__`` stores its explicit
-hyper-parameters, and ``fit`` validates the data, encodes the labels, infers the shapes into
-fitted attributes and builds a skorch :class:`~skorch.NeuralNetClassifier` as ``net_``. A subclass
-only says how to build its network (:meth:`DeepClassifierBase._build_module`) and, when it needs
-to, how the loss or the training inputs differ (:meth:`DeepClassifierBase._net_kwargs`,
-:meth:`DeepClassifierBase._fit_inputs`).
+hyper-parameters, and ``fit`` validates the data, encodes the labels, prepares the inputs, infers
+their shapes into fitted attributes and builds a skorch net (:class:`skemotion._training.
+SkemotionClassifierNet`) as ``net_``, trained by the package's one training runtime
+(:mod:`skemotion._training`).
+
+The input stage
+---------------
+A subclass says how its inputs are prepared, through hooks that the base calls in one order:
+
+1. ``_fit_state(X, y, extras)`` learns preprocessing state from the validated training windows
+   and returns it as a dict of fitted attributes (e.g. ``{"scale_": 2.3}``); the base sets them,
+   in this one place;
+2. ``_prepare(X)`` turns validated windows into the network's input, batched, once per
+   ``fit``/``predict`` call (never per epoch): an array, or a dict of named arrays for a
+   multi-input network (its ``forward`` takes them as keyword arguments);
+3. ``_training_inputs(X, prepared, extras)`` adds what only training needs (reconstruction
+   targets ...); by default the prepared input itself;
+4. ``_build_module(input_shape, n_classes)`` builds the network from the per-window shape of the
+   prepared input (a tuple, or a dict name -> tuple);
+5. ``_batch_transform()`` optionally returns a transform run on every batch on the training
+   device (on-the-fly augmentation, an STFT ...).
+
+``_fit_extras(X, fit_params)`` validates extra ``fit`` arguments (such as paired clean signals)
+into the ``extras`` dict given to 1 and 3.
 """
 
 from __future__ import annotations
 
-import copy
 import numbers
 import warnings
+from collections.abc import Mapping
+from contextlib import nullcontext
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import EarlyStopping
 from torch.utils.data import Subset
 
-from .._device import PRECISIONS as _PRECISIONS
-from .._device import check_precision, resolve_device
-from .._validation import check_is_fitted, check_signal_X, check_signal_X_y
+from .._training import (
+    PRECISIONS,
+    SkemotionClassifierNet,
+    check_precision,
+    inference_device,
+    isolated_rng,
+    net_kwargs,
+    resolve_device,
+    seed_from_random_state,
+    train,
+)
+from .._validation import check_finite_array, check_is_fitted, check_signal_X, check_signal_X_y
 
 __all__ = ["DeepClassifierBase", "group_split"]
+
+#: The exact calls that give early stopping its groups inside cross-validation.
+EARLY_STOPPING_CALLS = (
+    "cross_val_score(clf, X, y, groups=subjects, cv=LeaveOneGroupOut(), "
+    'params={"groups": trials}); with metadata routing enabled, '
+    'clf.set_fit_request(groups="trials") and cross_val_score(clf, X, y, '
+    'cv=LeaveOneGroupOut(), params={"groups": subjects, "trials": trials})'
+)
 
 
 def _softmax_float(y_pred):
@@ -60,84 +95,26 @@ class _IndexSplit:
         return Subset(dataset, self.train_idx), Subset(dataset, self.valid_idx)
 
 
-class _TqdmEpochs(Callback):
-    """A tqdm progress bar over epochs showing the latest losses."""
+class _CrossEntropyNet(SkemotionClassifierNet):
+    """Classifier net whose loss reads the logits in float32 (first output if a tuple)."""
 
-    def __init__(self, total, desc):
-        self.total = total
-        self.desc = desc
-
-    def on_train_begin(self, net, **kwargs):
-        from tqdm.auto import tqdm
-
-        self.bar_ = tqdm(total=self.total, desc=self.desc, leave=False, unit="epoch")
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        post = {k: f"{row[k]:.4f}" for k in ("train_loss", "valid_loss", "valid_acc") if k in row}
-        self.bar_.set_postfix(post, refresh=False)
-        self.bar_.update(1)
-
-    def on_train_end(self, net, **kwargs):
-        self.bar_.close()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("bar_", None)
-        return state
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
+        return super().get_loss(logits.float(), y_true, X=X, training=training)
 
 
-class SkemotionNet(NeuralNetClassifier):
-    """skorch net with optional autocast (bf16 / fp16 with gradient scaling).
-
-    ``amp_dtype`` is the autocast dtype or None for float32 training.
-    """
-
-    def __init__(self, *args, amp_dtype=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.amp_dtype = amp_dtype
-
-    def _autocast(self):
-        dev_type = torch.device(self.device).type
-        return torch.autocast(
-            device_type=dev_type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None
-        )
-
-    def infer(self, x, **fit_params):
-        with self._autocast():
-            return super().infer(x, **fit_params)
-
-    def train_step(self, batch, **fit_params):
-        if self.amp_dtype != torch.float16:
-            return super().train_step(batch, **fit_params)
-        # float16: scale the loss so that small gradients do not underflow.
-        if not hasattr(self, "grad_scaler_"):
-            self.grad_scaler_ = torch.amp.GradScaler("cuda")
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        self.grad_scaler_.step(self.optimizer_)
-        self.grad_scaler_.update()
-        return step
-
-    def train_step_single(self, batch, **fit_params):
-        if self.amp_dtype != torch.float16:
-            return super().train_step_single(batch, **fit_params)
-        from skorch.dataset import unpack_data
-
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        self.grad_scaler_.scale(loss).backward()
-        return {"loss": loss, "y_pred": y_pred}
+def _per_window_shape(prepared):
+    if isinstance(prepared, Mapping):
+        return {k: tuple(v.shape[1:]) for k, v in prepared.items()}
+    return tuple(prepared.shape[1:])
 
 
 class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     """Base class of the deep classifiers (composition around a skorch net).
 
     Subclasses list their hyper-parameters explicitly in ``__init__`` (only storing them) and
-    implement :meth:`_build_module`. The shared hyper-parameters, which every subclass accepts, are
-    documented here.
+    implement :meth:`_build_module`; the input-stage hooks are described in the module
+    docstring. The shared hyper-parameters, which every subclass accepts, are documented here.
 
     Parameters
     ----------
@@ -154,7 +131,11 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     early_stopping : bool
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
         never random windows) and stop when the validation loss has not improved for
-        ``patience`` epochs; the best weights are restored.
+        ``patience`` epochs; the best weights are restored. Inside cross-validation, give the
+        groups to ``fit`` with ``cross_val_score(clf, X, y, groups=subjects,
+        cv=LeaveOneGroupOut(), params={"groups": trials})``; with metadata routing enabled,
+        ``clf.set_fit_request(groups="trials")`` and ``params={"groups": subjects, "trials":
+        trials}``.
     validation_fraction : float
         Fraction of groups held out when ``early_stopping`` is True.
     patience : int
@@ -163,10 +144,14 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...
     precision : {"32", "bf16", "16-mixed"}
         Training and inference precision; ``"bf16"`` autocasts to bfloat16 (CPU or recent
-        GPUs), ``"16-mixed"`` to float16 with gradient scaling (CUDA only).
+        GPUs), ``"16-mixed"`` to float16 with gradient scaling (meant for CUDA; slow on CPU).
+    num_workers : int
+        DataLoader worker processes (0: load batches in the main process, the fastest choice
+        for in-memory arrays). On CUDA, batches are pinned and copied asynchronously.
     random_state : int, RandomState instance or None
         Seeds weight initialisation, shuffling, dropout and augmentation; with an int, ``fit``
-        is deterministic on CPU. Global random states are left untouched.
+        is deterministic on CPU. Global random states are left untouched, by ``fit`` and by
+        inference.
     callbacks : list of skorch callbacks or (name, callback) tuples, or None
         Extra skorch callbacks; they are deep-copied in ``fit``.
     verbose : int
@@ -183,35 +168,53 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [str],
-        "precision": [StrOptions(set(_PRECISIONS))],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
         "callbacks": [list, None],
         "verbose": ["verbose"],
     }
 
     #: skorch net class; subclasses with a custom loss may override it.
-    _net_class = SkemotionNet
+    _net_class = _CrossEntropyNet
+    #: ranks of X accepted after a 2-D X is promoted to single-channel (n, 1, T) windows.
+    _input_ndims: tuple = (3,)
 
     # --- hooks for subclasses ------------------------------------------------------------
-    def _build_module(self, n_channels: int, n_times: int, n_classes: int) -> torch.nn.Module:
-        """Return a freshly initialised ``nn.Module`` mapping (B, C, T) to logits (B, K)."""
+    def _build_module(self, input_shape, n_classes: int) -> torch.nn.Module:
+        """Return a freshly initialised ``nn.Module`` mapping prepared inputs to logits."""
         raise TypeError(f"{type(self).__name__} must implement _build_module.")
 
     def _min_times(self) -> int:
         """Shortest window the network accepts."""
         return 1
 
-    def _net_kwargs(self) -> dict:
-        """Extra keyword arguments for the skorch net (criterion, callbacks ...)."""
+    def _fit_extras(self, X, fit_params: dict) -> dict:
+        """Validate extra ``fit`` arguments (none by default)."""
+        extras = {k: v for k, v in fit_params.items() if v is not None}
+        if extras:
+            raise TypeError(f"{type(self).__name__}.fit got unexpected arguments {sorted(extras)}.")
         return {}
 
-    def _fit_inputs(self, X: np.ndarray, y: np.ndarray, fit_params: dict):
-        """Return the X passed to skorch in fit (an array, or a dict of arrays)."""
+    def _fit_state(self, X, y, extras: dict) -> dict:
+        """Preprocessing state learnt from the training windows, as fitted attributes."""
+        return {}
+
+    def _prepare(self, X):
+        """The network's input from validated windows (an array or a dict of arrays)."""
         return X
 
-    def _predict_inputs(self, X: np.ndarray):
-        """Return the X passed to skorch at predict time."""
-        return X
+    def _training_inputs(self, X, prepared, extras: dict):
+        """What skorch trains on; by default the prepared input."""
+        return prepared
+
+    def _batch_transform(self):
+        """Per-batch transform on the training device, or None."""
+        return None
+
+    def _net_kwargs(self) -> dict:
+        """Extra keyword arguments for the skorch net (criterion, loss weights ...)."""
+        return {}
 
     # --- sklearn API ---------------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -219,15 +222,6 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
-
-    def _seed(self):
-        rs = self.random_state
-        if rs is None:
-            return None
-        if isinstance(rs, numbers.Integral):
-            return int(rs) % (2**32)
-        # a RandomState instance: draw once (fit then advances it, as in scikit-learn)
-        return int(check_random_state(rs).randint(2**31 - 1))
 
     def fit(self, X, y, groups=None):
         """Train the network.
@@ -240,24 +234,37 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             Class labels (any hashable labels: strings, {-1, 0, 1}, {3, 7} ...).
         groups : array-like of shape (n_windows,), default=None
             Trial (or subject) id per window, used only to take the inner validation split by
-            group when ``early_stopping=True``. Route it with ``set_fit_request(groups=True)``
-            under scikit-learn's metadata routing.
+            group when ``early_stopping=True``.
 
         Returns
         -------
         self : object
+            The fitted classifier.
         """
         return self._fit(X, y, groups=groups)
 
-    def _fit(self, X, y, groups=None, **fit_params):
-        """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_inputs`.
+    def _check_groups(self, groups, n):
+        name = type(self).__name__
+        if groups is None:
+            if self.early_stopping:
+                raise ValueError(
+                    f"{name}: early_stopping=True needs groups (trial or subject id per window) "
+                    "so that the inner validation split never separates windows of one trial: "
+                    f"fit(X, y, groups=trials). Inside cross-validation: {EARLY_STOPPING_CALLS}."
+                )
+            return None
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"{name}: argument groups must have shape ({n},); got {groups.shape}.")
+        if groups.dtype.kind in "fc":
+            check_finite_array(self, groups, "groups")
+        return groups
 
-        Subclasses with extra fit arguments (e.g. paired clean signals) define
-        ``fit(self, X, y, groups=None, X_clean=None)`` and call ``self._fit(...)``.
-        """
+    def _fit(self, X, y, groups=None, **fit_params):
+        """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_extras`."""
         self._validate_params()
         name = type(self).__name__
-        X, y = check_signal_X_y(self, X, y, min_times=self._min_times())
+        X, y = check_signal_X_y(self, X, y, min_times=self._min_times(), ndims=self._input_ndims)
         le = LabelEncoder()
         y_enc = le.fit_transform(y).astype(np.int64)
         if len(le.classes_) < 2:
@@ -265,36 +272,23 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                 f"{name}: argument y needs at least 2 classes to train a classifier; got 1 class "
                 f"({le.classes_[0]!r})."
             )
-        if groups is not None:
-            groups = np.asarray(groups)
-            if groups.shape != (X.shape[0],):
-                raise ValueError(
-                    f"{name}: argument groups must have shape ({X.shape[0]},); got {groups.shape}."
-                )
-        if self.early_stopping and groups is None:
-            raise ValueError(
-                f"{name}: early_stopping=True needs groups (trial or subject id per window) so "
-                "that the inner validation split never separates windows of one trial; pass "
-                "fit(X, y, groups=trials), or route them with set_fit_request(groups=True)."
-            )
-        self.classes_ = le.classes_
-        _, self.n_channels_, self.n_times_ = X.shape
+        groups = self._check_groups(groups, X.shape[0])
         device = resolve_device(self, self.device)
         amp_dtype = check_precision(self, self.precision, device)
-        seed = self._seed()
+        seed = seed_from_random_state(self.random_state)
 
-        X_fit = self._fit_inputs(X, y_enc, fit_params)
-        n = X.shape[0]
-        for cb in self.callbacks or []:
-            named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
-            if not isinstance(cb[1] if named else cb, Callback):
-                raise TypeError(
-                    f"{name}: argument callbacks must hold skorch callbacks or (name, callback) "
-                    f"tuples; got {cb!r}."
-                )
-        callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
-        train_split = None
-        n_train = n
+        # the input stage: fitted state in one place, inputs prepared once for all epochs
+        self.classes_ = le.classes_
+        self.input_shape_ = tuple(X.shape[1:])
+        if X.ndim == 3:
+            self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        extras = self._fit_extras(X, fit_params)
+        for attr, value in self._fit_state(X, y_enc, extras).items():
+            setattr(self, attr, value)
+        prepared = self._prepare(X)
+        inputs = self._training_inputs(X, prepared, extras)
+
+        train_split, n_train, callbacks = None, X.shape[0], list(self.callbacks or [])
         if self.early_stopping:
             n_groups = len(np.unique(groups))
             if n_groups < 2:
@@ -310,55 +304,65 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                     f"{name}: the group split left {n_train} training window(s); pass more "
                     "groups or a smaller validation_fraction."
                 )
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-            )
-        if self.verbose:
-            callbacks.append(("progress", _TqdmEpochs(self.max_epochs, name)))
-        optim = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-        kwargs = dict(
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=optim[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
+        kwargs = net_kwargs(
+            self,
+            device=device,
+            amp_dtype=amp_dtype,
+            seed=seed,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            callbacks=callbacks,
+            verbose=self.verbose,
             train_split=train_split,
-            callbacks=callbacks or None,
-            device=device,
-            verbose=1 if self.verbose and self.verbose > 1 else 0,
+            n_train=n_train,
+            num_workers=self.num_workers,
+        )
+        if self.early_stopping:
+            es = EarlyStopping(patience=self.patience, load_best=True)
+            kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("early_stopping", es)]
+        kwargs.update(
+            criterion=torch.nn.CrossEntropyLoss,
             predict_nonlinearity=_softmax_float,
             classes=np.arange(len(self.classes_)),
-            iterator_train__shuffle=True,
-            # a last batch of one window would break batch normalisation
-            iterator_train__drop_last=n_train > self.batch_size,
-            amp_dtype=amp_dtype,
+            batch_transform=self._batch_transform(),
         )
-        if torch.device(device).type == "cuda":
-            kwargs["iterator_train__pin_memory"] = True
-            kwargs["iterator_valid__pin_memory"] = True
-        if seed is not None:
-            kwargs["iterator_train__generator"] = torch.Generator().manual_seed(seed)
         kwargs.update(self._net_kwargs())
 
-        devices = []
-        if torch.device(device).type == "cuda":
-            idx = torch.device(device).index
-            devices = [idx if idx is not None else torch.cuda.current_device()]
-        with torch.random.fork_rng(devices=devices, enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
-            module = self._build_module(self.n_channels_, self.n_times_, len(self.classes_))
+        input_shape = _per_window_shape(prepared)
+        # one random stream, seeded once, for weight initialisation and training
+        with isolated_rng(seed, device) if seed is not None else nullcontext():
+            module = self._build_module(input_shape, len(self.classes_))
             net = self._net_class(module, **kwargs)
             with warnings.catch_warnings():
                 # skorch warns when a module instance is passed with module__ params; none here
                 warnings.simplefilter("ignore", category=UserWarning)
-                net.initialize()
-            net.fit(X_fit, y_enc)
+                net = train(net, inputs, y_enc, seed=None, device=device)
         # drop the reference to the training groups held by the split
         net.train_split = None
         self.net_ = net
         return self
+
+    def _validate_X(self, X):
+        """Validate X after fit with the same rules as in fit."""
+        check_is_fitted(self, "net_")
+        return check_signal_X(self, X, reset=False, ndims=self._input_ndims)
+
+    def _inference(self, prepared):
+        """Run the fitted net over prepared inputs on the inference device.
+
+        Yields the raw outputs batch by batch; the global torch RNG is left untouched
+        (DataLoader iteration would otherwise draw from it).
+        """
+        net = self.net_
+        device = inference_device(self.device)
+        if str(net.device) != device:  # e.g. fitted on a GPU, loaded on a machine without one
+            net.device = device
+            net.module_.to(device)
+        with isolated_rng(None, device):
+            yield from net.forward_iter(prepared, training=False)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
@@ -366,15 +370,17 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+            Signal windows, shaped as in ``fit``.
 
         Returns
         -------
         proba : ndarray of shape (n_windows, n_classes)
+            Probabilities of the classes in the order of ``classes_``.
         """
-        check_is_fitted(self, "net_")
-        X = check_signal_X(self, X, reset=False)
-        proba = self.net_.predict_proba(self._predict_inputs(X))
-        return proba.astype(np.float64)
+        X = self._validate_X(X)
+        prepared = self._prepare(X)
+        parts = [_softmax_float(out).cpu().numpy() for out in self._inference(prepared)]
+        return np.concatenate(parts, axis=0).astype(np.float64)
 
     def predict(self, X):
         """Predicted labels (the original labels given to ``fit``).
@@ -382,10 +388,12 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+            Signal windows, shaped as in ``fit``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_windows,)
+            Predicted labels.
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]

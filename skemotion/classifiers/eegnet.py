@@ -41,6 +41,7 @@ class EEGNetClassifier(DeepClassifierBase):
     patience : int, default=10
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
+    num_workers : int, default=0
     random_state : int, RandomState instance or None, default=None
     callbacks : list or None, default=None
     verbose : int, default=0
@@ -102,6 +103,7 @@ class EEGNetClassifier(DeepClassifierBase):
         patience=10,
         device="auto",
         precision="32",
+        num_workers=0,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -121,11 +123,13 @@ class EEGNetClassifier(DeepClassifierBase):
         self.patience = patience
         self.device = device
         self.precision = precision
+        self.num_workers = num_workers
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _build_module(self, n_channels, n_times, n_classes):
+    def _build_module(self, input_shape, n_classes):
+        n_channels, n_times = input_shape
         return EEGNet(
             n_channels,
             n_times,

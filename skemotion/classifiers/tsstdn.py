@@ -11,21 +11,26 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
-from .._validation import check_is_fitted, check_signal_X
+from .._validation import check_signal_X
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
-from ._base import DeepClassifierBase, SkemotionNet
+from ._base import DeepClassifierBase, _CrossEntropyNet
 
 __all__ = ["TSSTDNClassifier"]
 
 _RECON_TERMS = ("train_ce", "train_recon_t", "train_recon_s")
 
 
-class _EMGCorruption:
-    """Adds EMG to a batch of clean windows at an SNR drawn uniformly per window.
+class _TSSTDNInput:
+    """Per-batch transform of TS-STDN: the network input of a training or validation batch.
 
-    The generator lives here (seeded once per fit by the net) so that every epoch sees fresh
-    noise and a fit with an integer ``random_state`` is reproducible on CPU.
+    In fit a batch is a dict: ``{"X_clean", "S_clean"}`` (the input is then ``clean`` with EMG
+    added at an SNR drawn uniformly per window while training, or ``clean`` at validation and
+    when ``snr_db`` is None), or ``{"X", "X_clean", "S_clean"}`` for user-given noisy/clean
+    pairs. At predict time a batch is the tensor of windows and passes through.
+
+    The generator is re-seeded once per fit by the net (from the seeded torch generator), so
+    every epoch sees fresh noise and a fit with an integer ``random_state`` is reproducible.
     """
 
     def __init__(self, sfreq, snr_db):
@@ -36,49 +41,31 @@ class _EMGCorruption:
     def reset(self, seed):
         self.rng = np.random.default_rng(seed)
 
-    def __call__(self, X):
+    def __call__(self, x, training):
+        if not isinstance(x, Mapping):
+            return x
+        if "X" in x:
+            return x["X"]
+        if self.snr_db is None or not training:
+            return x["X_clean"]
         low, high = self.snr_db
-        snr = self.rng.uniform(low, high, size=X.shape[0])
-        return emg_contamination(X, self.sfreq, snr, rng=self.rng)
+        snr = self.rng.uniform(low, high, size=x["X_clean"].shape[0])
+        return emg_contamination(x["X_clean"], self.sfreq, snr, rng=self.rng)
 
 
-class _TSSTDNNet(SkemotionNet):
-    """skorch net of TS-STDN: CE plus the two reconstruction losses.
+class _TSSTDNNet(_CrossEntropyNet):
+    """skorch net of TS-STDN: CE plus the two reconstruction losses."""
 
-    In fit, X is a dict: ``{"X_clean": clean}`` (the input is then ``corruption(clean)`` while
-    training, or ``clean`` when ``corruption`` is None and at validation), or ``{"X": noisy,
-    "X_clean": clean}`` for user-given pairs. At predict time X is the array of windows.
-    """
-
-    def __init__(self, *args, lambda_t=1.0, lambda_s=1.0, corruption=None, **kwargs):
+    def __init__(self, *args, lambda_t=1.0, lambda_s=1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.lambda_t = lambda_t
         self.lambda_s = lambda_s
-        self.corruption = corruption
 
     def get_default_callbacks(self):
         return [
             *super().get_default_callbacks(),
             *((name, PassthroughScoring(name=name, on_train=True)) for name in _RECON_TERMS),
         ]
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        # drawn from torch's generator, which the estimator seeds from random_state (drawn even
-        # when unused, so that the rest of training does not depend on whether noise is on)
-        seed = int(torch.randint(0, 2**31 - 1, ()))
-        if self.corruption is not None:
-            self.corruption.reset(seed)
-
-    def infer(self, x, **fit_params):
-        if isinstance(x, Mapping):
-            if "X" in x:
-                x = x["X"]
-            elif self.corruption is not None and self.module_.training:
-                x = self.corruption(x["X_clean"])
-            else:
-                x = x["X_clean"]
-        return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         logits, rec_t, rec_s = y_pred
@@ -159,6 +146,7 @@ class TSSTDNClassifier(DeepClassifierBase):
     patience : int, default=10
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
+    num_workers : int, default=0
     random_state : int, RandomState instance or None, default=None
         Also seeds the training contamination.
     callbacks : list or None, default=None
@@ -247,6 +235,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         patience=10,
         device="auto",
         precision="32",
+        num_workers=0,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -272,6 +261,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         self.patience = patience
         self.device = device
         self.precision = precision
+        self.num_workers = num_workers
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -279,13 +269,13 @@ class TSSTDNClassifier(DeepClassifierBase):
     # --- hooks of DeepClassifierBase -----------------------------------------------------
     _net_class = _TSSTDNNet
 
-    def _build_module(self, n_channels, n_times, n_classes):
+    def _build_module(self, input_shape, n_classes):
         if self.Fs + self.Ft < 4:
             raise ValueError(
                 f"{type(self).__name__}: arguments Fs + Ft must be >= 4 (the attention over "
                 f"the feature maps has (Fs + Ft) // 4 units); got Fs={self.Fs}, Ft={self.Ft}."
             )
-        n_fft = self._n_fft()
+        n_channels, n_times = input_shape
         return TSSTDN(
             n_channels,
             n_times,
@@ -294,7 +284,7 @@ class TSSTDNClassifier(DeepClassifierBase):
             d=self.d,
             Fs=self.Fs,
             Ft=self.Ft,
-            n_fft=n_fft,
+            n_fft=self._n_fft(),
             dropout=self.dropout,
         )
 
@@ -310,7 +300,10 @@ class TSSTDNClassifier(DeepClassifierBase):
         ok = (
             isinstance(snr, (tuple, list))
             and len(snr) == 2
-            and all(isinstance(v, numbers.Real) and np.isfinite(v) for v in snr)
+            and all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+                for v in snr
+            )
             and snr[0] <= snr[1]
         )
         if not ok:
@@ -320,42 +313,45 @@ class TSSTDNClassifier(DeepClassifierBase):
             )
         return float(snr[0]), float(snr[1])
 
-    def _fit_inputs(self, X, y, fit_params):
+    def _fit_extras(self, X, fit_params):
         X_clean = fit_params.pop("X_clean", None)
-        if fit_params:
-            raise TypeError(
-                f"{type(self).__name__}.fit got unexpected arguments {sorted(fit_params)}."
-            )
+        super()._fit_extras(X, fit_params)
         if X_clean is None:
-            clean = X
-        else:
-            clean = check_signal_X(self, X_clean, reset=False, arg="X_clean")
-            if clean.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"{type(self).__name__}: argument X_clean must have one window per window "
-                    f"of X ({X.shape[0]}); got {clean.shape[0]}."
-                )
+            return {}
+        if np.shape(X_clean)[:1] != X.shape[:1]:
+            raise ValueError(
+                f"{type(self).__name__}: argument X_clean must have one window per window of X "
+                f"({X.shape[0]}); got {np.shape(X_clean)[:1]}."
+            )
+        return {"X_clean": check_signal_X(self, X_clean, reset=False, arg="X_clean")}
+
+    def _fit_state(self, X, y, extras):
+        clean = extras.get("X_clean", X)
         scale = float(np.std(clean, dtype=np.float64))
-        self.scale_ = scale if np.isfinite(scale) and scale > 0 else 1.0
-        inputs = {"X_clean": (clean / self.scale_).astype(np.float32, copy=False)}
-        if X_clean is not None:
-            inputs["X"] = (X / self.scale_).astype(np.float32, copy=False)
+        return {"scale_": scale if np.isfinite(scale) and scale > 0 else 1.0}
+
+    def _prepare(self, X):
+        return (X / self.scale_).astype(np.float32, copy=False)
+
+    def _training_inputs(self, X, prepared, extras):
+        if "X_clean" in extras:
+            inputs = {"X": prepared, "X_clean": self._prepare(extras["X_clean"])}
+        else:
+            inputs = {"X_clean": prepared}
         # the spectral reconstruction target is fixed: computed once here, not every batch
         # (the network uses min(n_fft, n_times), as TSSTDN does)
         with torch.no_grad():
-            n_fft = min(self._n_fft(), clean.shape[-1])
+            n_fft = min(self._n_fft(), X.shape[-1])
             inputs["S_clean"] = tsstdn_spectral(torch.from_numpy(inputs["X_clean"]), n_fft).numpy()
         return inputs
 
-    def _net_kwargs(self):
-        # with user-given pairs the batches carry "X" and the net does not corrupt them
-        corruption = None
-        if self.noise == "emg":
-            corruption = _EMGCorruption(float(self.sfreq), self._snr_range())
-        return dict(lambda_t=self.lambda_t, lambda_s=self.lambda_s, corruption=corruption)
+    def _batch_transform(self):
+        # with user-given pairs the batches carry "X" and are not corrupted
+        snr = self._snr_range() if self.noise == "emg" else None
+        return _TSSTDNInput(float(self.sfreq), snr)
 
-    def _predict_inputs(self, X):
-        return (X / self.scale_).astype(np.float32, copy=False)
+    def _net_kwargs(self):
+        return dict(lambda_t=self.lambda_t, lambda_s=self.lambda_s)
 
     # --- public API ----------------------------------------------------------------------
     def fit(self, X, y, groups=None, X_clean=None):
@@ -393,12 +389,8 @@ class TSSTDNClassifier(DeepClassifierBase):
         X_denoised : ndarray of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
             Same shape as X, float32.
         """
-        check_is_fitted(self, "net_")
         two_d = np.ndim(X) == 2
-        X3 = check_signal_X(self, X, reset=False)
-        parts = [
-            out[1].float().numpy()
-            for out in self.net_.forward_iter(self._predict_inputs(X3), training=False)
-        ]
+        X3 = self._validate_X(X)
+        parts = [out[1].float().cpu().numpy() for out in self._inference(self._prepare(X3))]
         rec = np.concatenate(parts, axis=0) * np.float32(self.scale_)
         return rec[:, 0] if two_d else rec

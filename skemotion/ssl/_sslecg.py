@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from .._device import inference_device, resolve_device
+from .._training import inference_device, resolve_device
 from .._validation import check_is_fitted, check_sfreq, check_signal_X
 from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
 from ..models.sslecg import SSLECGNet

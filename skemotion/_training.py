@@ -1,0 +1,478 @@
+"""The one training runtime of skemotion: every network of the package trains through it.
+
+skorch runs the epoch loop; this module adds what every deep estimator of the package needs
+around it, once:
+
+- seeding with an isolated random state (:func:`isolated_rng`: the global torch RNG is left
+  untouched by ``fit`` and by inference);
+- device choice (:func:`resolve_device`, :func:`inference_device`) and precision
+  (:func:`check_precision`): ``"32"``, ``"bf16"`` autocast, or ``"16-mixed"`` autocast with
+  gradient scaling that keeps skorch's callback contract (``on_grad_computed`` callbacks such
+  as ``GradientNormClipping`` see *unscaled* gradients; steps with overflowing gradients are
+  skipped, as :class:`torch.amp.GradScaler` does);
+- DataLoader settings (pinned memory and non-blocking copies on CUDA, ``num_workers``, a
+  seeded shuffling generator, no one-window last batch);
+- an optional per-batch transform run on the training device (:class:`SkemotionNet`'s
+  ``batch_transform``: on-the-fly augmentation, an STFT ...);
+- a progress bar, and skorch's history;
+- failure handling: a non-finite training loss stops training with
+  :class:`TrainingDivergedError` naming the estimator and the epoch, and Ctrl-C stops the call
+  with ``KeyboardInterrupt`` (skorch would otherwise return a half-trained model as if training
+  had finished).
+
+:class:`SkemotionNet` is the one net class (:class:`SkemotionClassifierNet` for classifiers);
+an estimator builds it with :func:`net_kwargs` and fits it with :func:`train`.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import signal
+import threading
+from collections.abc import Mapping
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import Callback
+
+__all__ = [
+    "PRECISIONS",
+    "ProgressBar",
+    "SkemotionClassifierNet",
+    "SkemotionNet",
+    "TrainingDivergedError",
+    "check_callbacks",
+    "check_precision",
+    "inference_device",
+    "isolated_rng",
+    "net_kwargs",
+    "resolve_device",
+    "seed_from_random_state",
+    "train",
+]
+
+PRECISIONS = ("32", "bf16", "16-mixed")
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+# --- device, precision, seeds -------------------------------------------------------------
+def resolve_device(estimator, device) -> str:
+    """Validate ``device`` and return a concrete one (``"auto"``: CUDA when available).
+
+    Raises a ``ValueError`` naming the estimator for an unknown device string, for CUDA asked
+    on a machine without it, and for a CUDA index that does not exist.
+    """
+    name = type(estimator).__name__
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"{name}: argument device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"{name}: argument device={device!r} asks for CUDA, but no CUDA device is "
+                "available here; use device='auto' or 'cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{name}: argument device={device!r}: only {torch.cuda.device_count()} CUDA "
+                "device(s) here."
+            )
+    elif dev.type != "cpu":
+        raise ValueError(
+            f"{name}: argument device must be 'auto', 'cpu' or 'cuda[:N]'; got {device!r}."
+        )
+    return str(dev)
+
+
+def check_precision(estimator, precision: str, device: str) -> torch.dtype | None:
+    """Validate ``precision`` for ``device``; return the autocast dtype (None for fp32).
+
+    ``"16-mixed"`` (float16 autocast with gradient scaling) is meant for CUDA; it also runs on
+    CPU, where it is slow and mainly useful to check a configuration without a GPU.
+    """
+    name = type(estimator).__name__
+    if precision == "32":
+        return None
+    dev_type = torch.device(device).type
+    if precision == "bf16":
+        if dev_type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ValueError(
+                f"{name}: argument precision='bf16' is not supported by this CUDA device; "
+                "use precision='16-mixed' or '32'."
+            )
+        return torch.bfloat16
+    if precision == "16-mixed":
+        return torch.float16
+    raise ValueError(f"{name}: argument precision must be one of {PRECISIONS}; got {precision!r}.")
+
+
+def inference_device(device) -> str:
+    """Device for inference with a fitted model: the requested one where it exists, else CPU.
+
+    A model fitted on a GPU (``device="cuda"``) must still transform or predict on a machine
+    without one after unpickling.
+    """
+    if device != "cpu" and torch.cuda.is_available():
+        return "cuda" if device == "auto" else str(torch.device(device))
+    return "cpu"
+
+
+def seed_from_random_state(random_state) -> int | None:
+    """An integer seed for torch from a scikit-learn ``random_state`` (None stays None).
+
+    An int is used as it is (modulo 2**32); a ``RandomState`` instance is drawn from once, so
+    that repeated fits with the same instance differ, as in scikit-learn.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state) % (2**32)
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+@contextmanager
+def isolated_rng(seed: int | None, device: str = "cpu"):
+    """Run a block with its own torch random state; the global one is untouched afterwards.
+
+    The CPU generator (and the generator of ``device`` when it is a CUDA device) is saved,
+    seeded with ``seed`` when it is not None, and restored at the end of the block.
+    """
+    devices = []
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        devices = [dev.index if dev.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield
+
+
+# --- callbacks -----------------------------------------------------------------------------
+class ProgressBar(Callback):
+    """A tqdm progress bar over epochs showing the latest losses."""
+
+    def __init__(self, total, desc):
+        self.total = total
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=self.total, desc=self.desc, leave=False, unit="epoch")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        keys = ("train_loss", "valid_loss", "valid_acc")
+        post = {k: f"{row[k]:.4f}" for k in keys if k in row}
+        self.bar_.set_postfix(post, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.close()
+
+    def close(self):
+        bar = self.__dict__.pop("bar_", None)
+        if bar is not None:
+            bar.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("bar_", None)
+        return state
+
+
+def check_callbacks(estimator, callbacks) -> list:
+    """Validate user callbacks and return a deep copy (the user's objects are not modified)."""
+    name = type(estimator).__name__
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(
+            f"{name}: argument callbacks must be a list of skorch callbacks or (name, callback) "
+            f"tuples; got {type(callbacks).__name__}."
+        )
+    for cb in callbacks:
+        named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+        if not isinstance(cb[1] if named else cb, Callback):
+            raise TypeError(
+                f"{name}: argument callbacks must hold skorch callbacks or (name, callback) "
+                f"tuples; got {cb!r}."
+            )
+    return copy.deepcopy(list(callbacks))
+
+
+# --- the net ---------------------------------------------------------------------------------
+class _ScaleGrad(torch.autograd.Function):
+    """Identity in the forward pass; multiplies the incoming gradient by ``scale``.
+
+    Applied to the network's outputs while training in float16, it scales every parameter
+    gradient (the loss depends on the parameters only through the outputs) without changing
+    the loss value that skorch records.
+    """
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale, None
+
+
+def _map_tensors(fn, obj):
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, Mapping):
+        return {k: _map_tensors(fn, v) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_map_tensors(fn, v) for v in obj)
+    return obj
+
+
+class SkemotionNet(NeuralNet):
+    """The skorch net every network of skemotion trains with.
+
+    Parameters (beyond skorch's)
+    ----------------------------
+    amp_dtype : torch.dtype or None
+        Autocast dtype (``torch.bfloat16``, ``torch.float16``) or None for float32.
+        ``torch.float16`` adds gradient scaling.
+    batch_transform : callable or None
+        ``f(x, training) -> x`` applied to every batch once it is on the device (training,
+        validation and inference); ``x`` is a tensor or a dict of tensors. A stochastic
+        transform may define ``reset(seed)``, called at the start of training with a seed drawn
+        from torch's (seeded) generator.
+    estimator_name : str
+        Name used in error messages.
+    """
+
+    def __init__(
+        self,
+        *args,
+        amp_dtype=None,
+        batch_transform=None,
+        estimator_name="",
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.amp_dtype = amp_dtype
+        self.batch_transform = batch_transform
+        self.estimator_name = estimator_name
+
+    # precision -------------------------------------------------------------------------
+    def autocast(self):
+        """Autocast context of the net's precision (a no-op context in float32)."""
+        return torch.autocast(
+            device_type=torch.device(self.device).type,
+            dtype=self.amp_dtype or torch.float32,
+            enabled=self.amp_dtype is not None,
+        )
+
+    def _grad_scaler(self):
+        """The GradScaler of float16 training (created on first use), else None."""
+        if self.amp_dtype != torch.float16:
+            return None
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            scaler = torch.amp.GradScaler(torch.device(self.device).type)
+            scaler.scale(torch.zeros((), device=self.device))  # initialise its scale tensor
+            self.grad_scaler_ = scaler
+        return scaler
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.grad_scaler_ = None
+        # drawn even when unused, so that training does not depend on whether it is
+        seed = int(torch.randint(0, 2**31 - 1, ()))
+        reset = getattr(self.batch_transform, "reset", None)
+        if reset is not None:
+            reset(seed)
+
+    def notify(self, method_name, **cb_kwargs):
+        scaler = self._grad_scaler() if method_name == "on_grad_computed" else None
+        if scaler is not None:
+            scaler.unscale_(self.optimizer_)  # callbacks see the true gradients
+        super().notify(method_name, **cb_kwargs)
+        if scaler is not None:
+            params = [p for p in self.module_.parameters() if p.grad is not None]
+            finite = torch.stack([torch.isfinite(p.grad).all() for p in params]).all()
+            if not bool(finite):
+                for p in params:  # skip this step, as GradScaler.step does
+                    p.grad = None
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        scaler = getattr(self, "grad_scaler_", None) if training else None
+        if scaler is not None:
+            scaler.update()
+
+    # data --------------------------------------------------------------------------------
+    def _to_device(self, x):
+        dev = torch.device(self.device)
+        non_blocking = dev.type == "cuda"
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(x)
+        return _map_tensors(lambda t: t.to(dev, non_blocking=non_blocking), x)
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping):
+            x = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in x.items()}
+        x = self._to_device(x)
+        training = self.module_.training
+        if self.batch_transform is not None:
+            x = self.batch_transform(x, training=training)
+        with self.autocast():
+            y = super().infer(x, **fit_params)
+        scaler = self._grad_scaler() if training else None
+        if scaler is not None and torch.is_grad_enabled():
+            scale = scaler.get_scale()
+            y = _map_tensors(lambda t: _ScaleGrad.apply(t, scale) if t.requires_grad else t, y)
+        return y
+
+    # failures ----------------------------------------------------------------------------
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        loss = step["loss"]
+        if not bool(torch.isfinite(loss.detach()).all()):
+            epoch = len(self.history)
+            n_batch = len(self.history[-1]["batches"]) + 1 if epoch else 1
+            lr = getattr(self, "lr", None)
+            raise TrainingDivergedError(
+                f"{self.estimator_name or type(self).__name__}: training diverged at epoch "
+                f"{epoch}, batch {n_batch}: the training loss is {float(loss.detach())}. "
+                f"Likely cause: a learning rate too high for this network (lr={lr}) or inputs "
+                "on a very large scale; lower lr, standardise X, or clip gradients."
+            )
+        return step
+
+
+class SkemotionClassifierNet(SkemotionNet, NeuralNetClassifier):
+    """:class:`SkemotionNet` for classifiers (skorch's classification conveniences)."""
+
+
+# --- building and training --------------------------------------------------------------
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+def net_kwargs(
+    estimator,
+    *,
+    device: str,
+    amp_dtype,
+    seed: int | None,
+    max_epochs: int,
+    batch_size: int,
+    lr: float,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    callbacks=None,
+    verbose: int = 0,
+    train_split=None,
+    n_train: int | None = None,
+    num_workers: int = 0,
+) -> dict:
+    """The skorch arguments every net of the package shares.
+
+    ``callbacks`` are the user's (validated and deep-copied here); a progress bar is added when
+    ``verbose``. ``n_train`` (training windows) decides whether the last incomplete batch is
+    dropped: a last batch of one window would break batch normalisation.
+    """
+    callbacks = check_callbacks(estimator, callbacks)
+    if verbose:
+        callbacks.append(("progress", ProgressBar(max_epochs, type(estimator).__name__)))
+    kwargs = dict(
+        optimizer=_OPTIMIZERS[optimizer],
+        optimizer__weight_decay=weight_decay,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        train_split=train_split,
+        callbacks=callbacks or None,
+        device=device,
+        verbose=1 if verbose and verbose > 1 else 0,
+        iterator_train__shuffle=True,
+        iterator_train__drop_last=n_train is not None and n_train > batch_size,
+        iterator_train__num_workers=num_workers,
+        iterator_valid__num_workers=num_workers,
+        amp_dtype=amp_dtype,
+        estimator_name=type(estimator).__name__,
+    )
+    if torch.device(device).type == "cuda":
+        kwargs["iterator_train__pin_memory"] = True
+        kwargs["iterator_valid__pin_memory"] = True
+    if seed is not None:
+        kwargs["iterator_train__generator"] = torch.Generator().manual_seed(seed)
+    return kwargs
+
+
+def _close_progress(net):
+    for _, cb in getattr(net, "callbacks_", []):
+        if isinstance(cb, ProgressBar):
+            cb.close()
+
+
+@contextmanager
+def _watch_sigint():
+    """Record whether a real Ctrl-C (SIGINT) arrives during the block.
+
+    skorch ends training quietly on ``KeyboardInterrupt``, which its own callbacks also raise to
+    stop early (``EarlyStopping``); a real interrupt is told apart by this handler, which marks
+    it and then behaves as the handler it replaces. Signals reach only the main thread, so
+    elsewhere (a worker thread) nothing is installed and nothing can be missed.
+    """
+    state = {"hit": False}
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+    if previous is None or previous is signal.SIG_IGN:
+        yield state
+        return
+
+    def handler(signum, frame):
+        state["hit"] = True
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def train(net, X, y, *, seed: int | None, device: str, **fit_params):
+    """Initialise and fit ``net`` with an isolated random state; return the fitted net.
+
+    With ``seed=None`` torch's global generator is used (and advanced), as scikit-learn does
+    with ``random_state=None``. Ctrl-C stops the call: skorch ends the epoch loop and runs its
+    end-of-training callbacks, then ``KeyboardInterrupt`` is raised (skorch alone would return
+    a half-trained model as if training had finished).
+    """
+    rng = isolated_rng(seed, device) if seed is not None else nullcontext()
+    try:
+        with rng, _watch_sigint() as sigint:
+            net.initialize()
+            net.fit(X, y, **fit_params)
+    except BaseException:
+        _close_progress(net)
+        raise
+    if sigint["hit"]:
+        _close_progress(net)
+        raise KeyboardInterrupt(
+            f"{net.estimator_name}: training interrupted at epoch {len(net.history)}."
+        )
+    return net
