@@ -243,9 +243,7 @@ def check_signal_X_y(
     """Validate ``(X, y)`` in ``fit``: X as in :func:`check_signal_X`, y 1-D of same length."""
     if y is None:
         raise ValueError(f"{_name(estimator)} requires y to be passed, but the target y is None.")
-    X3 = check_signal_X(
-        estimator, X, reset=True, dtype=dtype, min_times=min_times, ndims=ndims
-    )
+    X3 = check_signal_X(estimator, X, reset=True, dtype=dtype, min_times=min_times, ndims=ndims)
     with _named_errors(estimator, "y"):
         y = _check_y(y, estimator=estimator)
         check_consistent_length(X3, y)

@@ -17,7 +17,6 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-
 from skorch.callbacks import Callback
 
 from skemotion.classifiers import EEGNetClassifier

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sklearn
 import torch
-from skorch.callbacks import Callback, GradientNormClipping
 from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
+from skorch.callbacks import Callback, GradientNormClipping
 
 from skemotion._training import TrainingDivergedError
 from skemotion.classifiers import EEGNetClassifier, TSSTDNClassifier
@@ -129,7 +129,8 @@ def test_fp16_overflow_skips_the_step_and_lowers_the_scale():
 
 
 def test_divergence_is_an_error_naming_estimator_and_epoch(data):
-    with pytest.raises(TrainingDivergedError, match=r"EEGNetClassifier: .*diverged at epoch \d+, batch \d+"):
+    msg = r"EEGNetClassifier: .*diverged at epoch \d+, batch \d+"
+    with pytest.raises(TrainingDivergedError, match=msg):
         EEGNetClassifier(**FAST, lr=1e30).fit(data.X * 1e20, data.y)
     with pytest.raises(TrainingDivergedError, match=r"LinearClassifier: .*lr=1e\+30"):
         X, y = _xy()
