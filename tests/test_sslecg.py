@@ -104,7 +104,7 @@ def test_pretext_accuracy_rises_above_chance_on_real_ecg(mitbih_windows):
         device="cpu",
     ).fit(train)
     chance = 1 / 7
-    assert enc.history_[0]["pretext_accuracy"] < 0.25
+    assert enc.history_[0]["train_pretext_accuracy"] < 0.25
     assert enc.pretext_accuracy_ > 2.5 * chance
     assert enc.score(test) > 2.5 * chance  # held-out windows of the same recording
     assert enc.pretext_head_accuracy_.shape == (7,)
@@ -146,6 +146,17 @@ def test_does_not_modify_input_and_pickles():
     assert next(enc2.module_.parameters()).device.type == "cpu"
 
 
+def _ecg_like(sfreq, seconds=4.0, n=6, seed=0):
+    """Band-limited 'ECG' (sum of 3-25 Hz sines with random phases) sampled at sfreq."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    f = np.array([3.0, 7.0, 11.0, 17.0, 25.0])
+    ph = rng.uniform(0, 2 * np.pi, (n, f.size))
+    return (
+        np.sin(2 * np.pi * f[None, :, None] * t + ph[..., None]).sum(1)[:, None].astype(np.float32)
+    )
+
+
 def test_resampling_and_highpass_options():
     X = _toy(n=4, T=3600)  # 10 s at 360 Hz
     enc = SSLECGEncoder(sfreq=360.0, random_state=0, **TINY).fit(X)
@@ -154,12 +165,55 @@ def test_resampling_and_highpass_options():
     assert enc2.fit_transform(X).shape == (4, 8)
 
 
+def test_transform_resamples_and_highpasses():
+    # transform's input reaches the network resampled to 256 Hz and high-passed at 0.8 Hz:
+    # compared with the same steps done here with scipy directly (a 50-unit baseline offset
+    # makes a skipped high-pass visible, the 360 -> 256 Hz rate a skipped resampling)
+    from scipy import signal
+
+    X = _ecg_like(360.0) + 50.0
+    enc = SSLECGEncoder(sfreq=360.0, random_state=0, **TINY).fit(X)
+    ref = signal.resample_poly(X.astype(np.float64), 32, 45, axis=-1)
+    sos = signal.butter(4, 0.8, "highpass", fs=256.0, output="sos")
+    ref = signal.sosfiltfilt(sos, ref, axis=-1).astype(np.float32)
+    with torch.no_grad():
+        Z_ref = enc.module_.embed(torch.from_numpy(ref)).numpy()
+    np.testing.assert_allclose(enc.transform(X), Z_ref, rtol=1e-3, atol=1e-4)
+
+
+def test_precision_callbacks_and_random_state_honoured():
+    from skorch.callbacks import Callback
+
+    seen = []
+
+    class Dtypes(Callback):
+        log = seen  # a class attribute: shared by the deep copy the encoder makes
+
+        def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+            if training:
+                type(self).log.append(str(y_pred.dtype))
+
+    X = _toy(n=8)
+    bf = SSLECGEncoder(random_state=0, precision="bf16", callbacks=[("dt", Dtypes())], **TINY)
+    bf.fit(X)
+    assert seen and set(seen) == {"torch.bfloat16"}
+    seen.clear()
+    fp = SSLECGEncoder(random_state=0, callbacks=[("dt", Dtypes())], **TINY).fit(X)
+    assert seen and set(seen) == {"torch.float32"}
+    assert "train_pretext_accuracy" in fp.history_[-1]
+    z32 = fp.transform(X)
+    assert bf.transform(X).dtype == np.float32 and not np.array_equal(bf.transform(X), z32)
+    np.testing.assert_array_equal(SSLECGEncoder(random_state=0, **TINY).fit(X).transform(X), z32)
+    assert not np.array_equal(SSLECGEncoder(random_state=1, **TINY).fit(X).transform(X), z32)
+
+
 def test_verbose_progress(capsys):
     X = _toy(n=8)
     SSLECGEncoder(random_state=0, **TINY).fit(X)
     assert capsys.readouterr().err == ""
     SSLECGEncoder(random_state=0, verbose=1, **TINY).fit(X)
-    assert "SSL-ECG pre-training" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "SSLECGEncoder" in err and "epoch" in err
 
 
 @pytest.mark.parametrize(
@@ -238,7 +292,11 @@ def test_person_zscore_routed_through_pipeline():
         scores = cross_val_score(pipe, X, y, cv=LeaveOneGroupOut(), params={"groups": groups})
         assert scores.shape == (3,)
         pipe.fit(X, y, groups=groups)
-        pipe.predict(X, groups=groups)
+        proba = pipe.predict_proba(X, groups=groups)
+    # the routed groups reached PersonZScore in fit and at predict: the same as z-scoring each
+    # person by hand before a pipeline without it (ignoring groups would z-score the batch)
+    manual = Pipeline(pipe.steps[1:]).fit(person_zscore(X, groups), y)
+    np.testing.assert_allclose(proba, manual.predict_proba(person_zscore(X, groups)), atol=1e-6)
 
 
 def test_person_zscore_values():

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import copy
+import warnings
+from contextlib import nullcontext as _nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import LRScheduler, PassthroughScoring
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
-from .._training import inference_device, resolve_device
+from .._training import (
+    PRECISIONS,
+    SkemotionNet,
+    check_precision,
+    inference_device,
+    isolated_rng,
+    net_kwargs,
+    resolve_device,
+    seed_from_random_state,
+    train,
+)
 from .._validation import check_is_fitted, check_sfreq, check_signal_X
 from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
 from ..models.sslecg import SSLECGNet
@@ -23,6 +35,57 @@ __all__ = ["SSLECGEncoder"]
 
 _TASK_WEIGHTS = (0.195, 0.195, 0.195, 0.0125, 0.0125, 0.195, 0.195)
 _EVAL_MAX_WINDOWS = 2048
+
+
+class _PretextBatch:
+    """Per-batch transform of pre-training: every window of a batch in its seven versions.
+
+    Version ``k`` of window ``i`` is row ``k * n + i`` (see
+    :func:`skemotion.augment.make_pretext_batch`), so the labels follow from the layout. The
+    transformations are numpy code: the batch goes to the CPU and back. At inference the batch
+    passes through.
+    """
+
+    def __init__(self, **pretext_kwargs):
+        self.pretext_kwargs = pretext_kwargs
+        self.rng = None
+
+    def reset(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x, training):
+        if not training:
+            return x
+        xa, _ = make_pretext_batch(x.cpu().numpy(), random_state=self.rng, **self.pretext_kwargs)
+        return torch.from_numpy(np.ascontiguousarray(xa)).to(x.device, non_blocking=True)
+
+
+class _PretextNet(SkemotionNet):
+    """Pre-training net of SSL-ECG: weighted sum of the seven heads' binary cross-entropies."""
+
+    def __init__(self, *args, task_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.task_weights = task_weights
+
+    def get_default_callbacks(self):
+        return [
+            *super().get_default_callbacks(),
+            ("pretext_accuracy", PassthroughScoring(name="train_pretext_accuracy", on_train=True)),
+        ]
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        logits = y_pred.float()
+        n_tasks = logits.shape[1]
+        labels = torch.arange(n_tasks, device=logits.device).repeat_interleave(
+            logits.shape[0] // n_tasks
+        )
+        target = F.one_hot(labels, n_tasks).to(logits.dtype)
+        per_head = F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(0)
+        weights = torch.as_tensor(self.task_weights, dtype=logits.dtype, device=logits.device)
+        if training:
+            acc = (logits.detach().argmax(dim=1) == labels).float().mean().item()
+            self.history.record_batch("train_pretext_accuracy", acc)
+        return (per_head * weights).sum()
 
 
 class SSLECGEncoder(TransformerMixin, BaseEstimator):
@@ -81,9 +144,17 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:1"`` etc. The fitted
         network is kept on the CPU, so a fitted encoder pickles and loads anywhere.
+    precision : {"32", "bf16", "16-mixed"}, default="32"
+        Pre-training and embedding precision (bf16 autocast; float16 autocast with gradient
+        scaling, meant for CUDA).
+    num_workers : int, default=0
+        DataLoader worker processes.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, batch order and the transformations: ``fit`` is
         deterministic on CPU for a fixed value. The global random states are left untouched.
+    callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
+        Extra skorch callbacks of pre-training (deep-copied in ``fit``), e.g.
+        ``GradientNormClipping``.
     verbose : int, default=0
         Show a tqdm progress bar over epochs when > 0; silent otherwise.
 
@@ -91,9 +162,9 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
     ----------
     module_ : SSLECGNet
         The pre-trained network (on CPU, eval mode).
-    history_ : list of dict
-        Per epoch: ``epoch``, ``loss`` (mean weighted loss) and ``pretext_accuracy`` (running
-        7-way accuracy on the training batches, dropout on).
+    history_ : skorch.History
+        Per epoch: ``epoch``, ``train_loss`` (mean weighted loss), ``train_pretext_accuracy``
+        (running 7-way accuracy on the training batches, dropout on) and ``dur``.
     pretext_accuracy_ : float
         7-way accuracy of recognising the version of each window (argmax over the seven heads;
         chance is 1/7) on the training windows after pre-training (at most 2048 of them, fresh
@@ -153,7 +224,10 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "callbacks": [list, None],
         "verbose": ["verbose"],
     }
 
@@ -179,7 +253,10 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         max_epochs: int = 10,
         batch_size: int = 32,
         device: str = "auto",
+        precision: str = "32",
+        num_workers: int = 0,
         random_state=None,
+        callbacks=None,
         verbose: int = 0,
     ):
         self.sfreq = sfreq
@@ -201,7 +278,10 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
+        self.num_workers = num_workers
         self.random_state = random_state
+        self.callbacks = callbacks
         self.verbose = verbose
 
     # ------------------------------------------------------------------ helpers
@@ -280,73 +360,64 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         Xp = self._preprocess(X)
         self._check_length(X.shape[2], Xp.shape[2])
 
-        device = torch.device(resolve_device(self, self.device))
-        rs = check_random_state(self.random_state)
-        torch_seed = int(rs.randint(0, 2**31 - 1))
-        rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
-        eval_seed = int(rs.randint(0, 2**31 - 1))
-        cuda_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(torch_seed)
+        device = resolve_device(self, self.device)
+        amp_dtype = check_precision(self, self.precision, device)
+        seed = seed_from_random_state(self.random_state)
+        kwargs = net_kwargs(
+            self,
+            device=device,
+            amp_dtype=amp_dtype,
+            seed=seed,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            # Adam's weight_decay adds l2 * w to the gradient: the gradient of l2 * sum(w^2) / 2,
+            # the original's L2 term on the kernels (biases are excluded below)
+            weight_decay=self.l2,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+            n_train=Xp.shape[0],
+            num_workers=self.num_workers,
+        )
+        kwargs["iterator_train__drop_last"] = False
+        kwargs["callbacks"] = [
+            *(kwargs["callbacks"] or []),
+            (
+                "lr_decay",
+                LRScheduler(
+                    policy=torch.optim.lr_scheduler.StepLR,
+                    step_size=self.lr_decay_steps,
+                    gamma=self.lr_decay,
+                    step_every="batch",
+                ),
+            ),
+        ]
+        with isolated_rng(seed, device) if seed is not None else _nullcontext():
             module = SSLECGNet(
                 n_chans=self.n_channels_,
                 n_tasks=len(ECG_TRANSFORMS),
                 n_filters=n_filters,
                 head_units=self.head_units,
                 drop_prob=self.drop_prob,
-            ).to(device)
-            self.history_ = self._train(module, Xp, weights, rng, device)
-        module.eval()
-        self.module_ = module.to("cpu")
-        acc, head_acc = self._pretext_scores(Xp, eval_seed, device, subsample=True)
+            )
+            net = _PretextNet(
+                module,
+                criterion=torch.nn.Identity,  # the loss is get_loss's weighted BCE
+                optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+                batch_transform=_PretextBatch(**self._pretext_kwargs()),
+                task_weights=tuple(float(v) for v in weights),
+                **kwargs,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=UserWarning)
+                net = train(net, Xp, np.zeros(Xp.shape[0], dtype=np.int64), seed=None,
+                            device=device)  # fmt: skip
+            eval_seed = int(torch.randint(0, 2**31 - 1, ()))
+        self.history_ = net.history
+        self.module_ = net.module_.to("cpu").eval()
+        acc, head_acc = self._pretext_scores(Xp, eval_seed, torch.device(device), subsample=True)
         self.pretext_accuracy_, self.pretext_head_accuracy_ = acc, head_acc
         return self
-
-    def _train(self, module, Xp, weights, rng, device):
-        decay, no_decay = [], []
-        for name, p in module.named_parameters():
-            (no_decay if name.endswith("bias") else decay).append(p)
-        # Adam's weight_decay adds l2 * w to the gradient: the gradient of l2 * sum(w^2) / 2,
-        # i.e. the original's L2 term on the kernels
-        optimizer = torch.optim.Adam(
-            [{"params": decay, "weight_decay": self.l2}, {"params": no_decay, "weight_decay": 0}],
-            lr=self.lr,
-        )
-        scheduler = torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=self.lr_decay_steps, gamma=self.lr_decay
-        )
-        w = torch.as_tensor(weights, dtype=torch.float32, device=device)
-        n = Xp.shape[0]
-        n_tasks = len(ECG_TRANSFORMS)
-        history = []
-        module.train()
-        epochs = tqdm(range(self.max_epochs), desc="SSL-ECG pre-training", disable=not self.verbose)
-        for epoch in epochs:
-            order = rng.permutation(n)
-            total_loss, correct, seen = 0.0, 0, 0
-            for start in range(0, n, self.batch_size):
-                xb = Xp[order[start : start + self.batch_size]]
-                xa, labels = make_pretext_batch(xb, random_state=rng, **self._pretext_kwargs())
-                xt = torch.from_numpy(np.ascontiguousarray(xa)).to(device, non_blocking=True)
-                yt = torch.from_numpy(labels).to(device, non_blocking=True)
-                logits = module(xt)
-                target = F.one_hot(yt, n_tasks).to(logits.dtype)
-                per_head = F.binary_cross_entropy_with_logits(
-                    logits, target, reduction="none"
-                ).mean(dim=0)
-                loss = (per_head * w).sum()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                total_loss += float(loss.detach()) * xa.shape[0]
-                correct += int((logits.detach().argmax(dim=1) == yt).sum())
-                seen += xa.shape[0]
-            history.append(
-                {"epoch": epoch + 1, "loss": total_loss / seen, "pretext_accuracy": correct / seen}
-            )
-            epochs.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
-        return history
 
     def _module_on(self, device):
         if device.type == "cpu":
@@ -356,8 +427,9 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
     def _forward_batches(self, Xp, device, fn):
         module = self._module_on(device)
         module.eval()
+        amp = check_precision(self, self.precision, str(device))
         outs = []
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(device.type, amp or torch.float32, amp is not None):
             for start in range(0, Xp.shape[0], max(self.batch_size, 1) * 4):
                 xt = torch.from_numpy(Xp[start : start + self.batch_size * 4]).to(device)
                 outs.append(fn(module, xt).float().cpu().numpy())
