@@ -15,7 +15,6 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion.models import SSLECGNet
 from skemotion.ssl import PersonZScore, SSLECGEncoder, person_zscore
@@ -323,17 +322,6 @@ def test_person_zscore_values():
         person_zscore(X, groups[:5])
     with pytest.raises(ValueError, match="percentile_range"):
         PersonZScore(percentile_range=(90, 10)).fit(X)
-
-
-@parametrize_with_checks(
-    [
-        # sklearn's checks use windows of a few samples: an 8 Hz 'recording' resampled x32
-        SSLECGEncoder(sfreq=8.0, target_sfreq=256.0, highpass=None, random_state=0, **TINY),
-        PersonZScore(),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")
