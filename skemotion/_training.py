@@ -295,11 +295,13 @@ class SkemotionNet(NeuralNet):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.grad_scaler_ = None
-        # drawn even when unused, so that training does not depend on whether it is
-        seed = int(torch.randint(0, 2**31 - 1, ()))
-        reset = getattr(self.batch_transform, "reset", None)
-        if reset is not None:
-            reset(seed)
+        if self.batch_transform is not None:
+            # drawn even when the transform is deterministic, so that the rest of training
+            # does not depend on whether it is
+            seed = int(torch.randint(0, 2**31 - 1, ()))
+            reset = getattr(self.batch_transform, "reset", None)
+            if reset is not None:
+                reset(seed)
 
     def notify(self, method_name, **cb_kwargs):
         scaler = self._grad_scaler() if method_name == "on_grad_computed" else None

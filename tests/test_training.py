@@ -145,6 +145,16 @@ def test_divergence_tsstdn():
                          random_state=0).fit(X, y)  # fmt: skip
 
 
+def test_divergence_ssl_encoder():
+    from skemotion.ssl import SSLECGEncoder
+
+    X = np.random.default_rng(0).standard_normal((8, 1, 512)).astype(np.float32) * 1e20
+    enc = SSLECGEncoder(n_filters=(4, 8, 8), head_units=8, max_epochs=2, lr=1e30, highpass=None,
+                        random_state=0, device="cpu")  # fmt: skip
+    with pytest.raises(TrainingDivergedError, match="SSLECGEncoder: training diverged at epoch"):
+        enc.fit(X)
+
+
 class SendSigint(Callback):
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) == 2:
