@@ -240,7 +240,7 @@ def test_denoise_returns_reconstruction_in_input_units_and_shape():
         (dict(X_clean=np.zeros((10, 2, 40))), {}, "X_clean has 2 channels"),
         ({}, dict(noise_snr_db=(5.0, -5.0)), "noise_snr_db"),
         ({}, dict(noise_snr_db=(0.0, float("nan"))), "noise_snr_db"),
-        ({}, dict(Fs=1, Ft=1), "Fs \\+ Ft must be >= 4"),
+        ({}, dict(Fs=1, Ft=1), "TSSTDNClassifier: TSSTDN needs Fs \\+ Ft >= 4"),
     ],
 )
 def test_bad_arguments_are_named(fit_kwargs, params, match):

@@ -334,7 +334,12 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         input_shape = _per_window_shape(prepared)
         # one random stream, seeded once, for weight initialisation and training
         with isolated_rng(seed, device) if seed is not None else nullcontext():
-            module = self._build_module(input_shape, len(self.classes_))
+            try:
+                module = self._build_module(input_shape, len(self.classes_))
+            except (ValueError, TypeError) as exc:  # the network refuses its configuration
+                if str(exc).startswith(name):
+                    raise
+                raise type(exc)(f"{name}: {exc}") from exc
             net = self._net_class(module, **kwargs)
             with warnings.catch_warnings():
                 # skorch warns when a module instance is passed with module__ params; none here

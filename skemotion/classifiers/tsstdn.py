@@ -270,11 +270,6 @@ class TSSTDNClassifier(DeepClassifierBase):
     _net_class = _TSSTDNNet
 
     def _build_module(self, input_shape, n_classes):
-        if self.Fs + self.Ft < 4:
-            raise ValueError(
-                f"{type(self).__name__}: arguments Fs + Ft must be >= 4 (the attention over "
-                f"the feature maps has (Fs + Ft) // 4 units); got Fs={self.Fs}, Ft={self.Ft}."
-            )
         n_channels, n_times = input_shape
         return TSSTDN(
             n_channels,
