@@ -66,6 +66,16 @@ class EEGNetClassifier(DeepClassifierBase):
     --------
     skemotion.models.EEGNet : the network.
 
+    Notes
+    -----
+    Training budget: EEGNet learns slowly from a few hundred windows. On the default synthetic
+    benchmark (emotiv14, 6 subjects, about 300 training windows per fold) it needs its default
+    of about 500 optimiser steps (60 epochs of batch 32, 7-15 s per fold on 2 CPU cores) to
+    reach 0.63 balanced accuracy; at 10-15 epochs it stays at chance (0.32-0.37), see
+    ``benchmarks/RESULTS.md``. Scale ``max_epochs`` so that ``max_epochs * n_windows /
+    batch_size`` stays near 500 or more, or use ``early_stopping=True`` with a larger
+    ``max_epochs`` and groups.
+
     Examples
     --------
     >>> from skemotion.datasets import make_eeg_emotion
