@@ -1,9 +1,19 @@
 """GRU-XNet: the network (canonical size, channel independence, sequence layout) and the
 classifier (STFT per batch, precomputed spectrograms, learning, cross-dataset training)."""
 
+import pickle
+
+import numpy as np
 import pytest
 import torch
+from scipy import ndimage, signal
+from sklearn.base import clone
+from sklearn.model_selection import LeaveOneGroupOut, cross_val_score, cross_validate
+from skorch.callbacks import Callback
+from torch.utils.data import WeightedRandomSampler
 
+from skemotion.classifiers import GRUXNetClassifier
+from skemotion.datasets import harmonize, make_eeg_emotion
 from skemotion.models import GRUXNet
 
 TINY = dict(filters=(2, 3, 4), gru_hidden=4, n_heads=2, head_units=(8,), dropout=0.0)
@@ -163,3 +173,198 @@ def test_network_argument_errors(kwargs, match):
     args = dict(n_chans=2, n_freqs=16, n_frames=16, n_classes=2) | kwargs
     with pytest.raises(ValueError, match=match):
         GRUXNet(**args)
+
+
+# ---------------------------------------------------------------------------- the classifier
+def _tiny_clf(**kwargs):
+    params = dict(
+        filters=(2, 4, 4), gru_hidden=8, n_heads=2, head_units=(8,), stft_shape=(16, 16),
+        max_epochs=2, lr=5e-3, batch_size=16, random_state=0, device="cpu",
+    )  # fmt: skip
+    return GRUXNetClassifier(**(params | kwargs))
+
+
+@pytest.fixture(scope="module")
+def emotiv():
+    return make_eeg_emotion(
+        "emotiv14", n_subjects=4, n_classes=2, n_windows_per_trial=6, effect_size=2.0,
+        random_state=0,
+    )  # fmt: skip
+
+
+def test_spectrogram_stage_matches_scipy():
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((12, 3, 256)) * 20).astype(np.float32)
+    y = np.arange(12) % 2
+    clf = _tiny_clf(n_fft=64, hop_length=32, stft_shape=(16, 20), max_epochs=1).fit(X, y)
+    X64 = X.astype(np.float64)
+    np.testing.assert_allclose(clf.scale_, X64.std(), rtol=1e-10)
+    f, _, Z = signal.stft(
+        X64 / X64.std(), fs=128.0, window="hann", nperseg=64, noverlap=32,
+        boundary="zeros", padded=False, axis=-1,
+    )  # fmt: skip
+    logS = np.log(np.abs(Z[..., (f >= 0.5) & (f <= 50.0), :]) + 1e-8)  # (12, 3, 25, 9)
+    assert logS.shape == (12, 3, 25, 9)
+    np.testing.assert_allclose(
+        [clf.spec_mean_, clf.spec_std_], [logS.mean(), logS.std()], rtol=1e-5
+    )
+    images = ndimage.zoom(logS, (1, 1, 16 / 25, 20 / 9), order=1)
+    expected = (images - logS.mean()) / logS.std()
+    out = clf.spectrogram(X)
+    assert out.shape == (12, 3, 16, 20) and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    # a zero-padded channel gets an all-zero image; the other images are unchanged
+    X2 = X.copy()
+    X2[0, 1] = 0.0
+    out2 = clf.spectrogram(X2)
+    assert not out2[0, 1].any() and np.abs(out[0, 1]).max() > 0.1
+    np.testing.assert_array_equal(out2[0, [0, 2]], out[0, [0, 2]])
+    np.testing.assert_array_equal(out2[1:], out[1:])
+
+
+def test_precomputed_spectrograms_train_the_same_network(emotiv):
+    X, y = emotiv.X[:48], emotiv.y[:48]
+    raw = _tiny_clf(dropout=0.1).fit(X, y)
+    images = raw.spectrogram(X)  # what every training batch of raw windows becomes
+    pre = clone(raw).fit(images, y)
+    assert pre.n_fft_ is None and pre.scale_ is None and pre.input_shape_ == (14, 16, 16)
+    assert raw.input_shape_ == (14, 256) and raw.n_fft_ == 128 and raw.hop_length_ == 64
+    np.testing.assert_allclose(pre.predict_proba(images), raw.predict_proba(X), atol=1e-5)
+    with pytest.raises(ValueError, match="GRUXNetClassifier"):
+        pre.predict(X)  # fitted on images, given raw windows
+    # a fitted model survives pickling, its per-batch STFT included
+    again = pickle.loads(pickle.dumps(raw))
+    np.testing.assert_array_equal(again.predict_proba(X), raw.predict_proba(X))
+
+
+def test_learns_above_chance_leave_one_subject_out(emotiv):
+    # 4 subjects, 2 classes; without class information (effect_size=0) this gives about 0.5
+    clf = _tiny_clf(filters=(4, 8, 8), gru_hidden=16, head_units=(16,), dropout=0.2,
+                    max_epochs=6)  # fmt: skip
+    scores = cross_val_score(
+        clf, emotiv.X, emotiv.y, groups=emotiv.groups, cv=LeaveOneGroupOut(),
+        scoring="balanced_accuracy",
+    )  # fmt: skip
+    assert scores.mean() >= 0.7, scores
+
+
+def test_cross_dataset_training_end_to_end():
+    kw = dict(n_subjects=2, n_classes=2, n_trials_per_class=2, n_windows_per_trial=2)
+    parts = {
+        m: make_eeg_emotion(m, random_state=i, **kw)
+        for i, m in enumerate(["seed62", "deap32", "emotiv14"])
+    }
+    data = harmonize(parts, sfreq=128)  # 62 channels at 128 Hz, missing ones zero-padded
+    clf = _tiny_clf(max_epochs=1)
+    for groups, n_folds in ((data.groups, 6), (data.frame["dataset"], 3)):  # LOSO, LODO
+        res = cross_validate(
+            clf, data.X, data.y, groups=groups, cv=LeaveOneGroupOut(),
+            scoring="balanced_accuracy", return_estimator=True,
+        )  # fmt: skip
+        assert len(res["test_score"]) == n_folds
+        assert np.all((res["test_score"] >= 0) & (res["test_score"] <= 1))
+    # the model trained without the Emotiv data reads its 14 channels among 48 zero images
+    emotiv = (data.frame["dataset"] == "emotiv14").to_numpy()
+    fitted = res["estimator"][2]
+    images = fitted.spectrogram(data.X[emotiv])
+    assert not images[:, ~data.channel_mask[emotiv][0]].any()
+    assert fitted.predict(data.X[emotiv]).shape == (emotiv.sum(),)
+
+
+class _InitialParams(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.params_ = [p.detach().clone() for p in net.module_.parameters()]
+
+
+@pytest.mark.parametrize("clip", [1e-3, None])
+def test_gradient_clipping(clip):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 2, 128)).astype(np.float32), np.arange(16) % 2
+    cb = _InitialParams()
+    clf = _tiny_clf(optimizer="sgd", lr=1.0, weight_decay=0.0, lr_schedule=None,
+                    gradient_clip=clip, max_epochs=1, callbacks=[("init", cb)])  # fmt: skip
+    clf.fit(X, y)  # one SGD step (16 windows, batch 16): change = lr * clipped gradient
+    start = dict(clf.net_.callbacks_)["init"].params_
+    final = list(clf.net_.module_.parameters())
+    change = torch.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(final, start)))
+    if clip is None:
+        assert change > 1e-2
+    else:
+        assert 0 < change <= clip * (1 + 1e-4)
+
+
+def test_cosine_schedule_and_weight_decay():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 2, 128)).astype(np.float32), np.arange(16) % 2
+    clf = _tiny_clf(max_epochs=4, lr=1e-2).fit(X, y)
+    lrs = clf.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, 1e-2 * (1 + np.cos(np.pi * np.arange(4) / 4)) / 2)
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 1e-4
+
+
+def test_gradient_accumulation():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 2, 128)).astype(np.float32), np.arange(40) % 2
+    # 40 windows, micro-batches of 8: 2 steps of 16 windows per epoch (last 8 dropped), 5
+    # steps of 8 without accumulation
+    for acc, steps in ((2, 2), (1, 5)):
+        clf = _tiny_clf(batch_size=8, accumulate_grad_batches=acc, max_epochs=3).fit(X, y)
+        state = clf.net_.optimizer_.state[next(clf.net_.module_.parameters())]
+        assert int(state["step"]) == 3 * steps
+    # one accumulated step: the micro-batches' gradients, each normalised by its own
+    # BatchNorm statistics, weighted by size (17 windows: micro-batches of 8 and 9)
+    clf = _tiny_clf(batch_size=8, accumulate_grad_batches=2, dropout=0.0, max_epochs=1).fit(X, y)
+    net, module = clf.net_, clf.net_.module_
+    stage = net.batch_transform
+    sizes = []
+    infer = net.infer
+    net.infer = lambda x, **kw: (sizes.append(len(x)), infer(x, **kw))[1]
+    xb, yb = torch.from_numpy(X[:17]), torch.from_numpy(y[:17]).long()
+    module.zero_grad()
+    step = net.train_step_single((xb, yb))
+    got = [p.grad.clone() for p in module.parameters()]
+    assert sizes == [8, 9]
+    module.zero_grad()
+    total = 0.0
+    for sl in (slice(0, 8), slice(8, 17)):
+        loss = torch.nn.functional.cross_entropy(module(stage(xb[sl])), yb[sl])
+        (loss * (sl.stop - sl.start) / 17).backward()
+        total += loss.item() * (sl.stop - sl.start) / 17
+    for g, p in zip(got, module.parameters()):
+        torch.testing.assert_close(g, p.grad)
+    np.testing.assert_allclose(float(step["loss"]), total, rtol=1e-5)
+
+
+def test_balanced_sampling():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 2, 128)).astype(np.float32)
+    y = (np.arange(80) < 8).astype(int)  # 10% positives
+    drawn = {}
+    for balanced in (True, False):
+        clf = _tiny_clf(balanced_sampling=balanced, max_epochs=1).fit(X, y)
+        net = clf.net_
+        loader = net.get_iterator(net.get_dataset(X, y), training=True)
+        if balanced:
+            assert isinstance(loader.sampler, WeightedRandomSampler)
+            assert loader.sampler.generator is net.iterator_train__generator  # random_state
+        labels = np.concatenate([yb.numpy() for _ in range(10) for _, yb in loader])
+        drawn[balanced] = labels.mean()
+    assert 0.4 < drawn[True] < 0.6 and 0.05 < drawn[False] < 0.15, drawn
+
+
+@pytest.mark.parametrize(
+    "kwargs, X_shape, match",
+    [
+        (dict(stft_shape=(4, 16)), (8, 2, 64), "argument stft_shape must be two integers >= 8"),
+        (dict(fmin=5.0, fmax=4.0), (8, 2, 64), "argument fmax must be greater than fmin"),
+        (dict(fmin=70.0, fmax=None), (8, 2, 64), "no STFT bin lies between fmin=70.0"),
+        (dict(feature_pooling=3), (8, 2, 64), "GRUXNetClassifier: argument feature_pooling"),
+        (dict(n_heads=3), (8, 2, 64), "GRUXNetClassifier: argument n_heads must be"),
+        (dict(), (8, 2, 6, 16), "precomputed spectrograms X .* need n_freqs >= 8"),
+        (dict(), (8, 2, 2), "argument X has windows of 2 samples; this estimator needs at least 3"),
+    ],
+)
+def test_classifier_argument_errors(kwargs, X_shape, match):
+    X = np.random.default_rng(0).standard_normal(X_shape).astype(np.float32)
+    with pytest.raises(ValueError, match=match):
+        _tiny_clf(**kwargs).fit(X, np.arange(8) % 2)

@@ -2,6 +2,7 @@
 
 from ._base import DeepClassifierBase
 from .eegnet import EEGNetClassifier
+from .gruxnet import GRUXNetClassifier
 from .tsstdn import TSSTDNClassifier
 
-__all__ = ["DeepClassifierBase", "EEGNetClassifier", "TSSTDNClassifier"]
+__all__ = ["DeepClassifierBase", "EEGNetClassifier", "GRUXNetClassifier", "TSSTDNClassifier"]
