@@ -168,6 +168,8 @@ class TSSTDNClassifier(DeepClassifierBase):
         Window length seen in fit.
     n_features_in_ : int
         Size of X's second axis in fit (channels; time samples for 2-D X).
+    input_shape_ : tuple of int
+        Per-window shape of the validated X, ``(n_channels, n_times)``.
     scale_ : float
         Standard deviation of the clean training windows; the network sees ``X / scale_``.
 

@@ -484,7 +484,17 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         return self._pretext_scores(Xp, seed, device)[0]
 
     def get_feature_names_out(self, input_features=None):
-        """Output names ``sslecg0 ... sslecg127``."""
+        """Output names ``sslecg0 ... sslecg127`` (one per embedding dimension).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the embedding does not map input columns to outputs).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects of shape (n_filters[-1],)
+        """
         check_is_fitted(self)
         return np.array([f"sslecg{i}" for i in range(self.module_.encoder.n_outputs)], dtype=object)
 
