@@ -81,6 +81,15 @@ def add_noise_snr(X, snr_db: float = 15.0, *, random_state=None) -> np.ndarray:
     Returns
     -------
     X_noisy : ndarray of the same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import add_noise_snr
+    >>> X = np.sin(np.linspace(0, 20, 1000))[None, :]
+    >>> noise = add_noise_snr(X, 10.0, random_state=0) - X
+    >>> round(10 * np.log10(np.mean(X**2) / np.mean(noise**2)))
+    10
     """
     X3, two_d = _check_batch(X, "add_noise_snr")
     rng = _as_generator(random_state)
@@ -91,19 +100,72 @@ def add_noise_snr(X, snr_db: float = 15.0, *, random_state=None) -> np.ndarray:
 
 
 def scale(X, factor: float = 1.1) -> np.ndarray:
-    """Multiply every window by ``factor`` (1.1 in the original)."""
+    """Multiply every window by ``factor`` (1.1 in the original).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_times) or (n_windows, n_channels, n_times)
+        Signal windows.
+    factor : float, default=1.1
+        Scaling factor.
+
+    Returns
+    -------
+    X_scaled : ndarray of the same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import scale
+    >>> scale(np.array([[1.0, -2.0]]), 2.0)
+    array([[ 2., -4.]])
+    """
     X3, two_d = _check_batch(X, "scale")
     return _restore(X3 * X3.dtype.type(factor), two_d)
 
 
 def negate(X) -> np.ndarray:
-    """Flip the sign of every window (vertical flip)."""
+    """Flip the sign of every window (vertical flip).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_times) or (n_windows, n_channels, n_times)
+        Signal windows.
+
+    Returns
+    -------
+    X_negated : ndarray of the same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import negate
+    >>> negate(np.array([[1.0, -2.0]]))
+    array([[-1.,  2.]])
+    """
     X3, two_d = _check_batch(X, "negate")
     return _restore(-X3, two_d)
 
 
 def time_reverse(X) -> np.ndarray:
-    """Reverse every window in time (horizontal flip); applying it twice is the identity."""
+    """Reverse every window in time (horizontal flip); applying it twice is the identity.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_times) or (n_windows, n_channels, n_times)
+        Signal windows.
+
+    Returns
+    -------
+    X_reversed : ndarray of the same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import time_reverse
+    >>> time_reverse(np.array([[1.0, 2.0, 3.0]]))
+    array([[3., 2., 1.]])
+    """
     X3, two_d = _check_batch(X, "time_reverse")
     return _restore(X3[..., ::-1].copy(), two_d)
 
@@ -131,6 +193,15 @@ def permute_segments(X, n_segments: int = 20, *, random_state=None) -> np.ndarra
     Returns
     -------
     X_permuted : ndarray of the same shape as X
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import permute_segments
+    >>> X = np.arange(8.0)[None, :]
+    >>> out = permute_segments(X, 4, random_state=0)
+    >>> sorted(out[0].reshape(4, 2).tolist()) == X[0].reshape(4, 2).tolist()
+    True
     """
     X3, two_d = _check_batch(X, "permute_segments")
     n, _, T = X3.shape
@@ -190,6 +261,14 @@ def time_warp(
     ValueError
         If the warped signal would be shorter than the window (the factors or the window are
         too small to fill it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import time_warp
+    >>> X = np.sin(np.linspace(0, 6 * np.pi, 2560))[None, None, :]
+    >>> time_warp(X, random_state=0).shape
+    (1, 1, 2560)
     """
     X3, two_d = _check_batch(X, "time_warp")
     n, _, T = X3.shape
@@ -272,6 +351,15 @@ def make_pretext_batch(
         :data:`ECG_TRANSFORMS`.
     labels : ndarray of shape (7 * n_windows,)
         Index of the version (0 = original) of each row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.augment import make_pretext_batch
+    >>> X = np.random.default_rng(0).normal(size=(2, 1, 2560))
+    >>> X_all, labels = make_pretext_batch(X, random_state=0)
+    >>> X_all.shape, labels.tolist()
+    ((14, 1, 2560), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6])
     """
     rng = _as_generator(random_state)
     X3, two_d = _check_batch(X, "make_pretext_batch")

@@ -70,6 +70,16 @@ class EEGNet(nn.Module):
     .. [Lawhern2018] Lawhern, V. J., Solon, A. J., Waytowich, N. R., Gordon, S. M., Hung, C. P.,
        & Lance, B. J. (2018). EEGNet: a compact convolutional neural network for EEG-based
        brain-computer interfaces. Journal of Neural Engineering, 15(5), 056013.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.models import EEGNet
+    >>> net = EEGNet(n_channels=14, n_times=256, n_classes=3)
+    >>> net(torch.zeros(2, 14, 256)).shape
+    torch.Size([2, 3])
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
+    1715
     """
 
     def __init__(
@@ -121,7 +131,18 @@ class EEGNet(nn.Module):
         self.classifier = _MaxNormLinear(F2 * t2, n_classes, max_norm=0.25)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map a batch ``(batch_size, n_chans, n_times)`` to logits ``(batch_size, n_classes)``."""
+        """Map a batch of windows to class logits.
+
+        Parameters
+        ----------
+        x : tensor of shape (batch_size, n_chans, n_times)
+            EEG windows.
+
+        Returns
+        -------
+        tensor of shape (batch_size, n_classes)
+            Logits (no softmax).
+        """
         x = x.unsqueeze(1)  # (B, 1, C, T)
         x = self.temporal(x)
         x = self.spatial(x)

@@ -73,12 +73,11 @@ class GRUXNet(nn.Module):
     5. Head: ``Linear(2 * gru_hidden, 256) -> ReLU -> Dropout -> Linear(256, 128) -> ReLU ->
        Dropout -> Linear(128, n_classes)``.
 
-    Canonical configuration and cost
-    --------------------------------
-    ``GRUXNet(62, 129, 126, 2)`` (the original's 62 channels, 129 x 126 grid, 2 classes,
-    ``feature_pooling=None``) has **104,049,922** trainable parameters (93,120 per channel CNN;
-    97.6 M in the first GRU layer's input weights, whose input has 62 * 128 * 16 = 126,976
-    features per step); 54,070,402 with 32 channels, 24,082,690 with 14.
+    **Canonical configuration and cost.** ``GRUXNet(62, 129, 126, 2)`` (the original's 62
+    channels, 129 x 126 grid, 2 classes, ``feature_pooling=None``) has **104,049,922**
+    trainable parameters (93,120 per channel CNN; 97.6 M in the first GRU layer's input
+    weights, whose input has 62 * 128 * 16 = 126,976 features per step); 54,070,402 with 32
+    channels, 24,082,690 with 14.
     ``feature_pooling=k`` averages each CNN's frequency axis down to ``k`` bins before the GRU
     (input ``n_chans * filters[-1] * k``): with ``k=1`` the 62-channel network has 12.6 M
     parameters (6.5 M in the GRU), every channel CNN unchanged; the CNN's compute is the
@@ -215,8 +214,18 @@ class GRUXNet(nn.Module):
         return z.view(b, self.n_chans, self.filters[-1], *z.shape[-2:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ``(batch_size, n_chans, n_freqs, n_frames)`` images to logits ``(batch_size,
-        n_classes)``."""
+        """Map a batch of per-channel spectrogram images to class logits.
+
+        Parameters
+        ----------
+        x : tensor of shape (batch_size, n_chans, n_freqs, n_frames)
+            Spectrogram images (a missing channel is an all-zero image).
+
+        Returns
+        -------
+        tensor of shape (batch_size, n_classes)
+            Logits (no softmax).
+        """
         b = x.shape[0]
         z = self._cnn(x)  # (B, C * F3, n_freqs // 8, S)
         if self.feature_pooling is not None:

@@ -150,6 +150,17 @@ class SSLECGNet(nn.Module):
     .. [Sarkar2020] Sarkar, P., & Etemad, A. (2020). Self-supervised ECG representation
        learning for emotion recognition. IEEE Transactions on Affective Computing.
        doi:10.1109/TAFFC.2020.3014842
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.models import SSLECGNet
+    >>> net = SSLECGNet()
+    >>> x = torch.zeros(2, 1, 2560)
+    >>> net(x).shape, net.embed(x).shape
+    (torch.Size([2, 7]), torch.Size([2, 128]))
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
+    561223
     """
 
     def __init__(
@@ -183,7 +194,17 @@ class SSLECGNet(nn.Module):
         )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder output: (batch_size, n_chans, n_times) -> (batch_size, n_filters[-1])."""
+        """Encoder output (the embedding used after pre-training).
+
+        Parameters
+        ----------
+        x : tensor of shape (batch_size, n_chans, n_times)
+            ECG windows.
+
+        Returns
+        -------
+        tensor of shape (batch_size, n_filters[-1])
+        """
         return self.encoder(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
