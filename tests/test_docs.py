@@ -1,0 +1,311 @@
+"""Documentation checks.
+
+- Every public class and function (the names in the ``__all__`` of skemotion's public
+  subpackages) passes numpydoc's validation for the sections users rely on: a summary,
+  Parameters that match the signature, Returns, Examples, no unknown section; so do their
+  public methods (``fit``, ``transform``, ``forward`` ...).
+- Every fitted attribute of an estimator (a public attribute ending in ``_``) is documented
+  under "Attributes": found by fitting the tiny instance of the class's own Examples section,
+  and by reading the ``self.<name>_ = ...`` assignments in the class's source.
+- The API reference covers every public subpackage; gallery examples name in their docstring
+  only the classes they use.
+- The site builds offline, with warnings as errors, without executing the gallery.
+
+The checks are read from the package itself, so a new class is checked as soon as it is
+exported.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import inspect
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+numpydoc_validate = pytest.importorskip("numpydoc.validate")
+from numpydoc.docscrape import ClassDoc  # noqa: E402
+
+import skemotion  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: numpydoc checks enforced on public classes and functions
+OBJECT_CHECKS = {
+    "GL08": "no docstring",
+    "GL06": "unknown section (it would not render)",
+    "SS01": "no summary",
+    "PR01": "parameter of the signature not documented",
+    "PR02": "documented parameter not in the signature",
+    "RT01": "no Returns section",
+    "YD01": "no Yields section",
+    "EX01": "no Examples section",
+}
+#: numpydoc checks enforced on public methods
+METHOD_CHECKS = {k: OBJECT_CHECKS[k] for k in ("GL08", "GL06", "PR01", "PR02", "RT01", "YD01")}
+
+
+def _public_modules():
+    names = [n for n in skemotion.__all__ if n != "__version__"]
+    return [f"skemotion.{n}" for n in names] + ["skemotion.features.functional"]
+
+
+def _public_objects():
+    objects = []
+    for modname in _public_modules():
+        module = importlib.import_module(modname)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                objects.append((f"{modname}.{name}", obj))
+    return objects
+
+
+PUBLIC = _public_objects()
+CLASSES = [(path, obj) for path, obj in PUBLIC if inspect.isclass(obj)]
+
+
+def _is_base(cls) -> bool:
+    """A base class documented for subclass authors: no constructor of its own."""
+    return "__init__" not in vars(cls) and not any(
+        "__init__" in vars(k) for k in cls.__mro__[1:] if k.__module__.startswith("skemotion")
+    )
+
+
+def _own_methods(cls):
+    """Public methods a class defines or inherits from skemotion (not from sklearn/torch)."""
+    for name in sorted(dir(cls)):
+        if name.startswith("_"):
+            continue
+        attr = inspect.getattr_static(cls, name)
+        func = getattr(attr, "__func__", attr)
+        if not inspect.isfunction(func):
+            continue
+        if not (getattr(func, "__module__", "") or "").startswith("skemotion"):
+            continue
+        yield name
+
+
+def _errors(path, checks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpydoc's own UserWarnings duplicate GL06
+        result = numpydoc_validate.validate(path)
+    return [f"{code} ({checks[code]}): {msg}" for code, msg in result["errors"] if code in checks]
+
+
+@pytest.mark.parametrize(("path", "obj"), PUBLIC, ids=[p for p, _ in PUBLIC])
+def test_numpydoc_public_object(path, obj):
+    checks = dict(OBJECT_CHECKS)
+    if inspect.isclass(obj) and _is_base(obj):
+        # documents the shared parameters of its subclasses; examples live in the subclasses
+        checks.pop("PR02")
+        checks.pop("EX01")
+    errors = _errors(path, checks)
+    if inspect.isclass(obj):
+        for name in _own_methods(obj):
+            errors += [f"{name}: {e}" for e in _errors(f"{path}.{name}", METHOD_CHECKS)]
+    assert not errors, f"{path}:\n  " + "\n  ".join(errors)
+
+
+def _documented_attributes(cls) -> set[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = ClassDoc(cls)
+    names = set()
+    for param in doc["Attributes"]:
+        names.update(n.strip() for n in param.name.split(","))
+    return names
+
+
+def _assigned_fitted_attributes(cls) -> set[str]:
+    """Names ``x_`` assigned as ``self.x_`` in the source of the class and its skemotion bases."""
+    names = set()
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("skemotion"):
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets = [node.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if (
+                        isinstance(sub, ast.Attribute)
+                        and isinstance(sub.value, ast.Name)
+                        and sub.value.id == "self"
+                        and _is_fitted_name(sub.attr)
+                    ):
+                        names.add(sub.attr)
+    return names
+
+
+def _is_fitted_name(name: str) -> bool:
+    return name.endswith("_") and not name.startswith("_") and not name.endswith("__")
+
+
+_FIT_METHODS = ("fit", "fit_transform", "fit_predict", "fit_resample", "partial_fit")
+
+
+def _fitted_by_examples(cls, tmp_path):
+    """Run the class's Examples section; return the instances of ``cls`` it fitted.
+
+    Every ``fit``-like method of the class is wrapped for the run so that an instance is
+    found however the example uses it (kept in a variable, chained, inside a Pipeline).
+    """
+    fitted = []
+
+    def recording(method):
+        def wrapper(self, *args, **kwargs):
+            out = method(self, *args, **kwargs)
+            if isinstance(self, cls):
+                fitted.append(self)
+            return out
+
+        return wrapper
+
+    patched = {}
+    for name in _FIT_METHODS:
+        if hasattr(cls, name):
+            patched[name] = vars(cls).get(name, _MISSING)
+            setattr(cls, name, recording(getattr(cls, name)))
+    parser = doctest.DocTestParser()
+    namespace = {"__name__": "__docs_example__"}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # an example writing a file writes it here
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for example in parser.get_examples(inspect.getdoc(cls) or ""):
+                if example.options.get(doctest.SKIP):
+                    continue
+                exec(compile(example.source, f"<{cls.__name__} example>", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+        for name, original in patched.items():
+            if original is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, original)
+    return fitted
+
+
+_MISSING = object()
+
+# bases are checked through their subclasses, whose sources include the bases' assignments
+ESTIMATORS = [
+    (path, cls)
+    for path, cls in CLASSES
+    if hasattr(cls, "fit") and hasattr(cls, "get_params") and not _is_base(cls)
+]
+
+
+@pytest.mark.parametrize(("path", "cls"), ESTIMATORS, ids=[p for p, _ in ESTIMATORS])
+def test_fitted_attributes_documented(path, cls, tmp_path):
+    documented = _documented_attributes(cls)
+    expected = _assigned_fitted_attributes(cls)
+    fitted = _fitted_by_examples(cls, tmp_path)
+    assert fitted, f"{path}: the Examples section should fit an instance of the class"
+    for est in fitted:
+        expected |= {k for k in vars(est) if _is_fitted_name(k)}
+    missing = sorted(expected - documented)
+    assert not missing, f"{path}: fitted attributes missing from 'Attributes': {missing}"
+
+
+def test_api_reference_lists_every_public_subpackage():
+    api = (ROOT / "docs" / "api.rst").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\s+(skemotion[\w.]*)\s*$", api, flags=re.M))
+    assert set(_public_modules()) <= listed, set(_public_modules()) - listed
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_docstring_matches_code(path):
+    """A gallery script has a titled docstring, and every CamelCase name it quotes in double
+    backquotes (an estimator, a splitter) appears in its code."""
+    source = path.read_text(encoding="utf-8")
+    module = ast.parse(source)
+    doc = ast.get_docstring(module)
+    assert doc, f"{path.name}: no docstring"
+    lines = doc.splitlines()
+    assert len(lines) > 2 and set(lines[1]) == {"="}, f"{path.name}: no '====' title"
+    body = "\n".join(source.splitlines()[module.body[0].end_lineno :])
+    quoted = set(re.findall(r"``([A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)(?:\(\))?``", doc))
+    for name in sorted(quoted):
+        pattern = rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
+        assert re.search(pattern, body, flags=re.I), (
+            f"{path.name}: the docstring names ``{name}``, the code does not use it"
+        )
+
+
+def test_docs_build_offline(tmp_path):
+    """``sphinx-build -W`` on a copy of docs/ succeeds without executing the gallery and
+    without network (any connection attempt goes to a closed local port and would warn)."""
+    pytest.importorskip("sphinx")
+    pytest.importorskip("sphinx_gallery")
+    pytest.importorskip("matplotlib")
+    shutil.copytree(
+        ROOT / "docs",
+        tmp_path / "docs",
+        ignore=shutil.ignore_patterns("_build", "generated", "auto_examples", "_intersphinx"),
+    )
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "benchmarks").mkdir()
+    shutil.copy(ROOT / "benchmarks" / "RESULTS.md", tmp_path / "benchmarks" / "RESULTS.md")
+    env = {k: v for k, v in os.environ.items() if k not in {"SKEMOTION_DOCS_INTERSPHINX"}}
+    closed = "http://127.0.0.1:9"
+    env.update(
+        http_proxy=closed,
+        https_proxy=closed,
+        HTTP_PROXY=closed,
+        HTTPS_PROXY=closed,
+        no_proxy="",
+        NO_PROXY="",
+        OMP_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-D",
+        "plot_gallery=0",
+        "-d",
+        str(tmp_path / "doctrees"),
+        str(tmp_path / "docs"),
+        str(tmp_path / "html"),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-6000:]
+    html = tmp_path / "html"
+    for page in (
+        "index.html",
+        "getting_started.html",
+        "user_guide/early_stopping.html",
+        "models/eegnet.html",
+        "benchmarks.html",
+        "auto_examples/index.html",
+        "auto_examples/plot_leakage.html",
+        "generated/skemotion.classifiers.EEGNetClassifier.html",
+    ):
+        assert (html / page).is_file(), page
+    bench = (html / "benchmarks.html").read_text(encoding="utf-8")
+    assert bench.count("<img") >= 4  # the four figures drawn from RESULTS.md
