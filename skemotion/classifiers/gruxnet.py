@@ -178,10 +178,9 @@ class GRUXNetClassifier(DeepClassifierBase):
     by :func:`skemotion.datasets.harmonize`: the network then sees the average spectrum
     value there).
 
-    Default and canonical configurations
-    ------------------------------------
-    The network (:class:`~skemotion.models.GRUXNet`) of the original has 104,049,922
-    parameters with 62 channels (``feature_pooling=None``), 97.6 M of them in the BiGRU's
+    **Default and canonical configurations.** The network
+    (:class:`~skemotion.models.GRUXNet`) of the original has 104,049,922 parameters with 62
+    channels (``feature_pooling=None``), 97.6 M of them in the BiGRU's
     input weights: 416 MB of weights, 1.2 GB more for Adam's state. The default here,
     ``feature_pooling=1``, averages every channel CNN's frequency axis before the BiGRU and
     has 12.6 M parameters with 62 channels (3.4 M with 14); the per-channel CNNs, which take
