@@ -180,7 +180,17 @@ def test_baseline_routed_through_pipeline(X64):
         )
 
 
-def test_de_logistic_regression_pipeline_with_memory(tmp_path):
+def test_de_logistic_regression_pipeline_with_memory(tmp_path, monkeypatch):
+    import skemotion.features._spectral_estimators as estimators
+
+    calls = []
+    compute = estimators.differential_entropy
+
+    def counting(X, *args, **kwargs):
+        calls.append(X.shape)
+        return compute(X, *args, **kwargs)
+
+    monkeypatch.setattr(estimators, "differential_entropy", counting)
     rng = np.random.default_rng(5)
     n = 40
     y = np.repeat([0, 1], n // 2)
@@ -195,6 +205,14 @@ def test_de_logistic_regression_pipeline_with_memory(tmp_path):
         ],
         memory=str(tmp_path),
     )
-    assert pipe.fit(X, y).score(X, y) == 1.0
-    pipe.fit(X, y)  # second fit is served from the cache
+    pipe.fit(X, y)
+    assert calls == [X.shape]  # the first fit computes the features once
     assert pipe.score(X, y) == 1.0
+    del calls[:]
+    pipe.fit(X, y)  # same data, same parameters: the fitted step comes from the cache
+    assert calls == []
+    assert pipe.score(X, y) == 1.0 and calls == [X.shape]  # predicting computes, of course
+    pipe.set_params(de__bands={"alpha": (8.0, 14.0)})
+    del calls[:]
+    pipe.fit(X, y)  # other parameters: no cache hit
+    assert calls == [X.shape]

@@ -137,5 +137,5 @@ def test_transformer(X):
     fixed = EMGContamination(SF, snr_db=-3.0, random_state=1).fit_transform(X) - X
     hit = (fixed != 0).any(-1)
     np.testing.assert_allclose(_snr_db(X, fixed)[hit], -3.0, atol=0.01)
-    with pytest.raises(ValueError, match="EMGContamination: snr_db"):
+    with pytest.raises(ValueError, match="EMGContamination: argument snr_db"):
         EMGContamination(SF, snr_db=(0, -10)).fit(X)

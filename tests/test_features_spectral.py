@@ -167,5 +167,5 @@ def test_baseline_removal(X64):
     np.testing.assert_allclose(br.transform(X64, baseline=base[0]), X64 - segs[0])
     with pytest.raises(ValueError, match="baseline"):
         br.transform(X64, baseline=base[:, :2])
-    with pytest.raises(ValueError, match="at least as long"):
+    with pytest.raises(ValueError, match="BaselineRemoval: .*at least one segment long"):
         br.transform(X64, baseline=base[..., :100])

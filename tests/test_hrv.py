@@ -183,22 +183,19 @@ def test_bad_input():
         HRVFeatures(sfreq=-1).fit(np.zeros((2, 1, 100)))
     with pytest.raises(ValueError, match="HRVFeatures: argument sfreq must be at least"):
         HRVFeatures(sfreq=10.0).fit_transform(np.ones((2, 1, 100)))
-    with pytest.raises(ValueError, match="sampling rate"):
+    with pytest.raises(ValueError, match="detect_r_peaks: argument sfreq must be at least 12"):
         detect_r_peaks(np.ones(100), 10.0)
     with pytest.raises(ValueError, match="HRVFeatures"):
         HRVFeatures(256.0).fit(np.full((2, 1, 100), np.nan))
 
 
-def test_batched_is_fast():
-    """1000 windows of 10 s at 256 Hz in well under a few seconds (no loop over windows)."""
-    import time
-
+def test_batched_windows_all_detected():
+    """Many windows in one batch: every window gets its own beats (speed: benchmarks/hrv.py)."""
     x = _synthetic_ecg(np.arange(0.4, 10, 0.7), 256.0, 2560)
-    X = np.tile(x, (1000, 1, 1)) + 0.01 * np.random.default_rng(0).standard_normal((1000, 1, 2560))
-    t = time.perf_counter()
+    X = np.tile(x, (50, 1, 1)) + 0.01 * np.random.default_rng(0).standard_normal((50, 1, 2560))
     F = HRVFeatures(256.0).fit_transform(X)
-    assert time.perf_counter() - t < 5.0
     assert (F[:, 0] == 14).all()
+    np.testing.assert_allclose(F[:, 2], 60 / 0.7, rtol=1e-3)  # 0.7 s between beats
 
 
 @parametrize_with_checks([HRVFeatures(sfreq=256.0)])

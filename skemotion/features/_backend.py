@@ -3,10 +3,14 @@
 The spectral functions compute with torch (multi-threaded FFTs, CPU or GPU) and accept numpy
 arrays or torch tensors: numpy comes in as a zero-copy tensor and goes back out as numpy, a tensor
 stays a tensor on its device. float32 stays float32; every other real dtype computes in float64.
+
+The argument checks of the functional core live here too. This module imports neither
+scikit-learn nor torch at import time, so that ``skemotion.features.functional`` imports alone.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Real
@@ -39,17 +43,76 @@ def float_dtype(X):
     return np.float32 if dt == np.float32 else np.float64
 
 
-def as_numpy_float(X, name: str = "X") -> np.ndarray:
+def as_numpy_float(X, name: str = "X", where: str | None = None) -> np.ndarray:
     """Return X as a real float32/float64 numpy array (no copy when already one)."""
     if is_torch(X):
         X = X.detach().cpu().numpy()
-    X = np.asarray(X)
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise ValueError(f"{_prefix(where)}argument {name} is not an array: {exc}") from exc
     if np.iscomplexobj(X) or not (
         np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
     ):
-        raise TypeError(f"{name} must be a real numeric array; got dtype {X.dtype}.")
+        raise TypeError(
+            f"{_prefix(where)}argument {name} must be a real numeric array; got dtype {X.dtype}."
+        )
     dt = np.float32 if X.dtype == np.float32 else np.float64
     return X.astype(dt, copy=False)
+
+
+def _prefix(where: str | None) -> str:
+    return f"{where}: " if where else ""
+
+
+def check_finite_array(value, name: str, where: str) -> np.ndarray:
+    """An array argument other than X gets the checks X gets: the shared
+    :func:`skemotion._validation.check_finite_array` (real numbers, finite), for the function or
+    estimator named ``where``.
+
+    Returns a float32 (for float32 input) or float64 numpy array; a torch tensor is copied to
+    the CPU first. Like :func:`check_sfreq`, it imports scikit-learn when it runs.
+    """
+    from .._validation import check_finite_array as _check
+
+    if is_torch(value):
+        value = value.detach().cpu().numpy()
+    return _check(_namesake(where), value, name, dtype=[np.float64, np.float32])
+
+
+@functools.cache
+def _namesake(name: str):
+    # skemotion._validation names ``type(estimator).__name__`` in its messages: an instance of
+    # a class called after the function lets a function use the same checks.
+    return type(name, (), {})()
+
+
+def check_sfreq(sfreq, where: str, arg: str = "sfreq") -> float:
+    """The shared sampling-frequency check of :func:`skemotion._validation.check_sfreq`, for a
+    function or estimator named ``where``; returns ``sfreq`` as a float.
+
+    ``skemotion._validation`` imports scikit-learn: it is imported when a check runs, not when
+    the functional core is imported.
+    """
+    from .._validation import check_sfreq as _check
+
+    return _check(_namesake(where), sfreq, arg)
+
+
+def check_positive_finite(value, name: str, where: str, *, allow_zero: bool = False) -> float:
+    """A real number (not a bool) that is finite and > 0 (>= 0 with ``allow_zero``)."""
+    ok = (
+        isinstance(value, Real)
+        and not isinstance(value, bool | np.bool_)
+        and bool(np.isfinite(value))
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(
+            f"{where}: argument {name} must be a finite number {bound}; got {value!r}."
+        )
+    return float(value)
 
 
 def to_torch(X):
@@ -73,43 +136,51 @@ def from_torch(T, was_numpy: bool):
     return T.detach().cpu().numpy() if was_numpy else T
 
 
-def check_bands(bands, name: str = "bands") -> tuple[list[str], np.ndarray]:
+def check_bands(bands, where: str, name: str = "bands") -> tuple[list[str], np.ndarray]:
     """Validate frequency bands and return ``(names, edges)`` with edges of shape (n_bands, 2).
 
     ``bands`` is None (the default five bands), a dict ``{name: (low, high)}`` or a sequence of
-    ``(low, high)`` pairs (named ``"low-high"``). Each band needs ``0 <= low < high``.
+    ``(low, high)`` pairs (named ``"low-high"``). Each band needs ``0 <= low < high``, finite.
+    Errors name ``where`` (the estimator or function) and the argument.
     """
     if bands is None:
         bands = DEFAULT_BANDS
+    usage = (
+        f"{where}: argument {name} must be a dict {{name: (low, high)}} or a sequence of "
+        "(low, high) pairs in Hz"
+    )
     if isinstance(bands, dict):
         names = [str(k) for k in bands]
         pairs = list(bands.values())
     else:
+        if isinstance(bands, str):
+            raise ValueError(f"{usage}; got {bands!r}.")
         try:
             pairs = [tuple(b) for b in bands]
         except TypeError as exc:
-            raise ValueError(
-                f"{name} must be a dict {{name: (low, high)}} or a sequence of (low, high) "
-                f"pairs in Hz; got {bands!r}."
-            ) from exc
-        names = [f"{_fmt(lo)}-{_fmt(hi)}" for lo, hi in pairs]
+            raise ValueError(f"{usage}; got {bands!r}.") from exc
+        names = [f"{_fmt(p[0])}-{_fmt(p[1])}" if _is_pair(p) else repr(p) for p in pairs]
     if len(pairs) == 0:
-        raise ValueError(f"{name} must hold at least one band; got {bands!r}.")
+        raise ValueError(f"{where}: argument {name} must hold at least one band; got {bands!r}.")
     edges = []
     for nm, pair in zip(names, pairs):
-        pair = tuple(pair)
-        if (
-            len(pair) != 2
-            or not all(isinstance(v, Real) and not isinstance(v, bool) for v in pair)
-            or not all(np.isfinite(v) for v in pair)
-            or not 0 <= pair[0] < pair[1]
-        ):
+        pair = tuple(pair) if isinstance(pair, tuple | list | np.ndarray) else (pair,)
+        if not _is_pair(pair) or not 0 <= pair[0] < pair[1]:
             raise ValueError(
-                f"{name}: band {nm!r} must be a pair (low, high) of frequencies in Hz with "
-                f"0 <= low < high; got {pair!r}."
+                f"{where}: argument {name}: band {nm!r} must be a pair (low, high) of finite "
+                f"frequencies in Hz with 0 <= low < high; got {pair!r}."
             )
         edges.append((float(pair[0]), float(pair[1])))
     return names, np.asarray(edges, dtype=np.float64)
+
+
+def _is_pair(pair) -> bool:
+    return (
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(v, Real) and not isinstance(v, bool | np.bool_) for v in pair)
+        and all(np.isfinite(v) for v in pair)
+    )
 
 
 def _fmt(v) -> str:

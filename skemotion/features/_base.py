@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -78,12 +80,34 @@ class SignalTransformerMixin(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
+        check_params_values(self)
         self._validate(X, reset=True)
         self._check_params()
         return self
 
     def _check_params(self):
         """Checks of parameter combinations beyond ``_parameter_constraints`` (run in fit)."""
+
+
+def check_params_values(estimator) -> None:
+    """What ``_parameter_constraints`` lets through but no parameter means: a bool where a
+    number is expected (``True`` is an ``int`` to Python), and NaN or infinity, alone or inside
+    a list or tuple. Every value is checked the same way whether it is a scalar or an element.
+    """
+    name = type(estimator).__name__
+    constraints = getattr(estimator, "_parameter_constraints", {})
+    for param, value in estimator.get_params(deep=False).items():
+        allowed = constraints.get(param, [])
+        items = value if isinstance(value, list | tuple) else [value]
+        for v in items:
+            if isinstance(v, bool | np.bool_):
+                if "boolean" in allowed and v is value:
+                    continue
+                raise ValueError(
+                    f"{name}: argument {param} must be a number, not a bool; got {value!r}."
+                )
+            if isinstance(v, Real) and not np.isfinite(v):
+                raise ValueError(f"{name}: argument {param} must be finite; got {value!r}.")
 
 
 def feature_names(estimator, input_features, suffixes):

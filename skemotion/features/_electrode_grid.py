@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ..datasets._montages import MONTAGES
+from .._montages import MONTAGES
 from ._backend import is_torch
-from ._base import SignalTransformerMixin
-from ._grid import grid_weights
+from ._base import SignalTransformerMixin, check_params_values
+from ._grid import _grid_weights
 
 __all__ = ["ElectrodeGrid"]
 
@@ -25,7 +25,8 @@ class ElectrodeGrid(SignalTransformerMixin):
         ``"9x9"``: the grids of the emotion literature (SEED, DEAP and Emotiv electrodes;
         zeros where there is no electrode). ``"32x32"`` (any ``"HxW"``): the
         azimuthal-equidistant projection of the 10-10 positions scaled to the image (the
-        outermost electrode on the border). A dict ``{name: (row, col)}`` gives a custom grid.
+        outermost electrode on the border). A dict ``{name: (row, col)}`` of ints >= 0 gives a
+        custom grid.
     interpolation : {"none", "linear", "cubic"}, default="none"
         ``"none"`` places each channel's value in its cell/pixel; ``"linear"`` and ``"cubic"``
         interpolate between electrodes (``scipy.interpolate.griddata``, Clough-Tocher for
@@ -102,6 +103,7 @@ class ElectrodeGrid(SignalTransformerMixin):
         self : object
         """
         self._validate_params()
+        check_params_values(self)
         names = self._names()
         X3, _ = self._validate(X, reset=True)
         if X3.shape[1] != len(names):
@@ -109,10 +111,7 @@ class ElectrodeGrid(SignalTransformerMixin):
                 f"ElectrodeGrid: X has {X3.shape[1]} channels but ch_names holds {len(names)} "
                 "names."
             )
-        try:
-            W, shape = grid_weights(names, self.grid, self.interpolation)
-        except ValueError as exc:
-            raise ValueError(f"ElectrodeGrid: {exc}") from exc
+        W, shape = _grid_weights(names, self.grid, self.interpolation, "ElectrodeGrid")
         self.weights_ = W
         self.grid_shape_ = shape
         self.mask_ = (np.abs(W).sum(axis=1) > 0).reshape(shape)

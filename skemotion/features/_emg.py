@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 
-from ._backend import as_numpy_float, float_dtype, is_torch
+from ._backend import (
+    as_numpy_float,
+    check_finite_array,
+    check_positive_finite,
+    check_sfreq,
+    float_dtype,
+    is_torch,
+)
 
-__all__ = ["emg_contamination", "make_emg_noise", "snr_db_from_exp_snr"]
+__all__ = ["emg_contamination", "make_emg_noise", "snr_db_from_exp_snr", "check_snr_range"]
+
+
+def check_snr_range(snr_db, where: str) -> tuple[float, float]:
+    """An SNR in dB given as one number or a ``(low, high)`` range: ``(low, high)`` floats.
+
+    Every value is checked alike (a real number, not a bool, finite) whether it comes alone or
+    in the pair; ``low <= high``. Errors name ``where`` and the argument.
+    """
+    values = list(snr_db) if isinstance(snr_db, tuple | list | np.ndarray) else [snr_db]
+    ok = (
+        len(values) in (1, 2)
+        and all(
+            isinstance(v, Real) and not isinstance(v, bool | np.bool_) and np.isfinite(v)
+            for v in values
+        )
+        and values[0] <= values[-1]
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}: argument snr_db must be a finite number or a (low, high) pair of finite "
+            f"numbers with low <= high (dB); got {snr_db!r}."
+        )
+    return float(values[0]), float(values[-1])
 
 
 def snr_db_from_exp_snr(snr):
@@ -35,11 +66,24 @@ def _channel_groups(n_channels: int, group_size: int, groups):
         return gid, int(gid[-1]) + 1
     gid = np.full(n_channels, -1, dtype=int)
     for g, members in enumerate(groups):
-        members = np.asarray(members, dtype=int)
-        if members.size == 0 or members.min() < 0 or members.max() >= n_channels:
+        members = np.asarray(members)
+        if (
+            members.ndim != 1
+            or members.size == 0
+            or not np.issubdtype(members.dtype, np.integer)
+            or members.min() < 0
+            or members.max() >= n_channels
+        ):
             raise ValueError(
-                f"groups[{g}] must hold channel indices in [0, {n_channels}); got "
-                f"{members.tolist()}."
+                f"emg_contamination: argument groups[{g}] must hold channel indices (ints) in "
+                f"[0, {n_channels}); got {members.tolist()}."
+            )
+        vals, counts = np.unique(members, return_counts=True)
+        twice = sorted({*vals[counts > 1].tolist(), *members[gid[members] >= 0].tolist()})
+        if twice:
+            raise ValueError(
+                f"emg_contamination: argument groups: channel(s) {twice} appear twice; each "
+                "channel belongs to at most one group."
             )
         gid[members] = g
     if (gid < 0).any():  # channels outside every group form groups of their own
@@ -86,6 +130,7 @@ def make_emg_noise(
     ndarray of shape (n_windows, n_sources, n_times)
         Zero-mean sources with mean power 1 per window and source.
     """
+    sfreq = check_sfreq(sfreq, "make_emg_noise")
     rng = np.random.default_rng(rng)
     nyq = sfreq / 2.0
     lo = min(float(band[0]), 0.5 * nyq)
@@ -198,28 +243,32 @@ def emg_contamination(
     >>> bool(np.allclose(snr, -5.0, atol=0.01))
     True
     """
+    where = "emg_contamination"
     torch_in = is_torch(X)
     if X.ndim not in (2, 3):
         raise ValueError(
-            f"X must be (n_windows, n_channels, n_times) or (n_windows, n_times); got shape "
-            f"{tuple(X.shape)}."
+            f"{where}: argument X must be (n_windows, n_channels, n_times) or (n_windows, "
+            f"n_times); got shape {tuple(X.shape)}."
         )
+    sfreq = check_sfreq(sfreq, where)
     squeeze = X.ndim == 2
     n_windows = X.shape[0]
     n_channels = 1 if squeeze else X.shape[1]
     n_times = X.shape[-1]
-    if not 0.0 <= ch_fraction <= 1.0:
-        raise ValueError(f"ch_fraction must be in [0, 1]; got {ch_fraction!r}.")
-    if int(group_size) < 1:
-        raise ValueError(f"group_size must be >= 1; got {group_size!r}.")
-    snr = as_numpy_float(snr_db, "snr_db").astype(np.float64)
+    check_positive_finite(ch_fraction, "ch_fraction", where, allow_zero=True)
+    if ch_fraction > 1:
+        raise ValueError(f"{where}: argument ch_fraction must be in [0, 1]; got {ch_fraction!r}.")
+    if isinstance(group_size, bool | np.bool_) or not isinstance(group_size, Integral):
+        raise ValueError(f"{where}: argument group_size must be an int >= 1; got {group_size!r}.")
+    if group_size < 1:
+        raise ValueError(f"{where}: argument group_size must be an int >= 1; got {group_size!r}.")
+    check_positive_finite(mixing, "mixing", where, allow_zero=True)
+    snr = check_finite_array(snr_db, "snr_db", where).astype(np.float64)
     if snr.ndim > 1 or (snr.ndim == 1 and snr.shape[0] not in (1, n_windows)):
         raise ValueError(
-            f"snr_db must be a number or have shape ({n_windows},) (one per window); got shape "
-            f"{snr.shape}."
+            f"{where}: argument snr_db must be a number or have shape ({n_windows},) (one per "
+            f"window); got shape {snr.shape}."
         )
-    if not np.isfinite(snr).all():
-        raise ValueError("snr_db must be finite.")
     snr = np.broadcast_to(snr.reshape(-1), (n_windows,)) if snr.ndim else np.full(n_windows, snr)
     rng = np.random.default_rng(rng)
     dtype = float_dtype(X)

@@ -2,9 +2,9 @@
 
 Two kinds of grid:
 
-- the 9x9 grids of the emotion literature (``GRID_9X9`` in ``skemotion.datasets._montages``;
-  the SEED, DEAP and Emotiv grids agree wherever they share an electrode, so one merged table
-  serves all three);
+- the 9x9 grids of the emotion literature (``GRID_9X9`` in :mod:`skemotion._montages`; the
+  SEED, DEAP and Emotiv grids agree wherever they share an electrode, so one merged table,
+  ``GRID_9X9_MERGED``, serves all three);
 - an ``H x W`` image (32x32 for SST-EmotionNet) of the azimuthal-equidistant projection of the
   electrodes' positions on an idealised spherical head, built from the 10-10 system's
   definition (10 % steps of 18 degrees on the sagittal and circumferential arcs, each row's arc
@@ -18,27 +18,16 @@ The map is a linear function of the channel values, so it is precomputed as a we
 from __future__ import annotations
 
 import functools
+from numbers import Integral
 
 import numpy as np
 
-from ..datasets._montages import GRID_9X9
+from .._montages import GRID_9X9_MERGED
 from ._backend import as_numpy_float, from_torch, to_torch
 
 __all__ = ["electrode_grid", "grid_weights", "electrode_positions_2d"]
 
 _ALIASES = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
-
-
-def _merged_9x9() -> dict[str, tuple[int, int]]:
-    merged: dict[str, tuple[int, int]] = {}
-    for table in GRID_9X9.values():
-        for name, rc in table.items():
-            if merged.setdefault(name, tuple(rc)) != tuple(rc):  # pragma: no cover - data check
-                raise RuntimeError(f"9x9 grids disagree on {name}")
-    return merged
-
-
-GRID_9X9_MERGED = _merged_9x9()
 
 
 def _canonical(name: str) -> str:
@@ -119,12 +108,18 @@ def electrode_positions_2d(ch_names) -> np.ndarray:
     >>> electrode_positions_2d(["Cz", "Fpz", "T8"]).round(2).tolist()
     [[0.0, 0.0], [0.0, 0.8], [0.8, 0.0]]
     """
+    if len(ch_names) == 0:
+        raise ValueError("electrode_positions_2d: argument ch_names is empty.")
+    return _positions_2d(ch_names, "electrode_positions_2d")
+
+
+def _positions_2d(ch_names, where: str) -> np.ndarray:
     table = _positions_3d()
     unknown = [c for c in ch_names if _canonical(c) not in table]
     if unknown:
         raise ValueError(
-            f"unknown electrode name(s) {unknown}; expected 10-20/10-10 names such as 'Fp1', "
-            "'AF3', 'FC5', 'CPz', 'PO7' (or CB1/CB2)."
+            f"{where}: unknown electrode name(s) {unknown}; expected 10-20/10-10 names such as "
+            "'Fp1', 'AF3', 'FC5', 'CPz', 'PO7' (or CB1/CB2)."
         )
     p = np.stack([table[_canonical(c)] for c in ch_names])
     theta = np.arccos(np.clip(p[:, 2], -1.0, 1.0)) / (np.pi / 2)
@@ -134,46 +129,82 @@ def electrode_positions_2d(ch_names) -> np.ndarray:
     return out
 
 
-def _grid_coords(ch_names, grid):
+def _check_grid(grid, where: str):
+    """Validate ``grid`` and return a hashable key: ``"9x9"``, ``(H, W)`` or the sorted
+    ``((name, (row, col)), ...)`` of a dict grid."""
+    if isinstance(grid, str):
+        text = grid.strip().lower()
+        if text == "9x9":  # "9X9" or " 9x9" is the literature's grid too, never a projection
+            return "9x9"
+        parts = text.split("x")
+        try:
+            h, w = (int(v) for v in parts)
+        except ValueError:
+            h = w = 0
+        if h < 2 or w < 2:
+            raise ValueError(
+                f"{where}: argument grid must be '9x9', an 'HxW' string with H, W >= 2 such as "
+                f"'32x32', or a dict name -> (row, col); got {grid!r}."
+            )
+        return (h, w)
+    if not isinstance(grid, dict):
+        raise ValueError(
+            f"{where}: argument grid must be '9x9', an 'HxW' string or a dict name -> (row, "
+            f"col); got a {type(grid).__name__}."
+        )
+    if not grid:
+        raise ValueError(
+            f"{where}: argument grid is an empty dict; give each electrode's cell as "
+            "{name: (row, col)}."
+        )
+    cells = {}
+    for name, rc in grid.items():
+        pair = tuple(rc) if isinstance(rc, tuple | list | np.ndarray) else (rc,)
+        if not isinstance(name, str) or not (
+            len(pair) == 2
+            and all(
+                isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v >= 0
+                for v in pair
+            )
+        ):
+            raise ValueError(
+                f"{where}: argument grid must map electrode names to cells (row, col) of ints "
+                f">= 0; got {name!r}: {rc!r}."
+            )
+        key = _canonical(name)
+        if key in cells and cells[key] != (int(pair[0]), int(pair[1])):
+            raise ValueError(f"{where}: argument grid gives {key!r} two cells.")
+        cells[key] = (int(pair[0]), int(pair[1]))
+    return tuple(sorted(cells.items()))
+
+
+def _grid_coords(ch_names, grid_key, where: str):
     """``(shape, coords)``: grid shape and each channel's (row, col) as floats."""
-    if isinstance(grid, dict):
-        table = {_canonical(k): tuple(v) for k, v in grid.items()}
-        shape = (max(r for r, _ in table.values()) + 1, max(c for _, c in table.values()) + 1)
-    elif grid == "9x9":
-        table, shape = GRID_9X9_MERGED, (9, 9)
-    else:
-        shape = _parse_shape(grid)
-        xy = electrode_positions_2d(ch_names)
+    if grid_key == "9x9":
+        table, shape, what = GRID_9X9_MERGED, (9, 9), "9x9"
+    elif isinstance(grid_key[0], int | np.integer):
+        shape = grid_key
+        xy = _positions_2d(ch_names, where)
         radius = np.abs(xy).max() if len(xy) > 1 or np.abs(xy).max() > 0 else 1.0
         rows = (1.0 - xy[:, 1] / radius) / 2.0 * (shape[0] - 1)
         cols = (1.0 + xy[:, 0] / radius) / 2.0 * (shape[1] - 1)
         return shape, np.stack([rows, cols], axis=1)
+    else:
+        table = dict(grid_key)
+        shape = (max(r for r, _ in table.values()) + 1, max(c for _, c in table.values()) + 1)
+        what = "given"
     unknown = [c for c in ch_names if _canonical(c) not in table]
     if unknown:
         raise ValueError(
-            f"channel(s) {unknown} have no cell in the {grid if isinstance(grid, str) else 'given'}"
-            " grid; use grid='32x32' (positions from the 10-10 system) or a dict grid."
+            f"{where}: channel(s) {unknown} have no cell in the {what} grid; use grid='32x32' "
+            "(positions from the 10-10 system) or a dict grid."
         )
     return shape, np.array([table[_canonical(c)] for c in ch_names], dtype=float)
 
 
-def _parse_shape(grid) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in str(grid).lower().split("x"))
-    except ValueError:
-        h = w = 0
-    if h < 2 or w < 2:
-        raise ValueError(
-            f"grid must be '9x9', an 'HxW' string such as '32x32', or a dict name -> (row, "
-            f"col); got {grid!r}."
-        )
-    return h, w
-
-
 @functools.lru_cache(maxsize=64)
-def _grid_weights_cached(ch_names: tuple, grid, interpolation: str):
-    grid_arg = dict(grid) if isinstance(grid, tuple) else grid
-    shape, coords = _grid_coords(list(ch_names), grid_arg)
+def _grid_weights_cached(ch_names: tuple, grid_key, interpolation: str, where: str):
+    shape, coords = _grid_coords(list(ch_names), grid_key, where)
     n_ch = len(ch_names)
     n_pix = shape[0] * shape[1]
     if interpolation == "none":
@@ -183,10 +214,6 @@ def _grid_weights_cached(ch_names: tuple, grid, interpolation: str):
         W[idx, np.arange(n_ch)] = 1.0
         W /= np.maximum(W.sum(axis=1, keepdims=True), 1.0)  # channels sharing a pixel: mean
         return W, shape
-    if interpolation not in ("linear", "cubic"):
-        raise ValueError(
-            f"interpolation must be 'none', 'linear' or 'cubic'; got {interpolation!r}."
-        )
     from scipy.interpolate import griddata
 
     rr, cc = np.mgrid[0 : shape[0], 0 : shape[1]]
@@ -196,10 +223,23 @@ def _grid_weights_cached(ch_names: tuple, grid, interpolation: str):
         W = griddata(coords, np.eye(n_ch), targets, method=interpolation, fill_value=0.0)
     except Exception as exc:  # Qhull errors: fewer than 3 channels, all on a line
         raise ValueError(
-            f"interpolation={interpolation!r} needs at least 3 electrodes not on one line; got "
-            f"{list(ch_names)}. Use interpolation='none'."
+            f"{where}: interpolation={interpolation!r} needs at least 3 electrodes not on one "
+            f"line; got {list(ch_names)}. Use interpolation='none'."
         ) from exc
     return W, shape
+
+
+def _grid_weights(ch_names, grid, interpolation, where: str):
+    if interpolation not in ("none", "linear", "cubic"):
+        raise ValueError(
+            f"{where}: argument interpolation must be 'none', 'linear' or 'cubic'; got "
+            f"{interpolation!r}."
+        )
+    if len(ch_names) == 0:
+        raise ValueError(f"{where}: argument ch_names is empty; give at least one electrode.")
+    key = _check_grid(grid, where)
+    W, shape = _grid_weights_cached(tuple(str(c) for c in ch_names), key, interpolation, where)
+    return W.copy(), shape
 
 
 def grid_weights(ch_names, grid="9x9", interpolation="none"):
@@ -210,7 +250,8 @@ def grid_weights(ch_names, grid="9x9", interpolation="none"):
     ch_names : sequence of str
         Channel names, in the order of the channel axis.
     grid : "9x9", "HxW" (e.g. "32x32") or dict name -> (row, col), default="9x9"
-        Target grid (see the module documentation).
+        Target grid (see the module documentation); the cells of a dict grid are ints >= 0
+        and the grid spans rows and columns 0 to their largest values.
     interpolation : {"none", "linear", "cubic"}, default="none"
         ``"none"`` puts each channel's value in its cell (nearest pixel) and zeros elsewhere;
         ``"linear"``/``"cubic"`` interpolate (``scipy.interpolate.griddata``) over the convex
@@ -220,13 +261,15 @@ def grid_weights(ch_names, grid="9x9", interpolation="none"):
     -------
     weights : ndarray of shape (H * W, n_channels)
     shape : tuple of (int, int)
+
+    Examples
+    --------
+    >>> from skemotion.features.functional import grid_weights
+    >>> W, shape = grid_weights(["a", "b"], {"a": (0, 0), "b": (1, 2)})
+    >>> shape, W[:, 1].reshape(shape).tolist()
+    ((2, 3), [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     """
-    if isinstance(grid, dict):
-        key = tuple(sorted((str(k), tuple(int(i) for i in v)) for k, v in grid.items()))
-    else:
-        key = grid
-    W, shape = _grid_weights_cached(tuple(str(c) for c in ch_names), key, interpolation)
-    return W.copy(), shape
+    return _grid_weights(ch_names, grid, interpolation, "grid_weights")
 
 
 def electrode_grid(X, ch_names, grid="9x9", interpolation="none"):
@@ -250,16 +293,17 @@ def electrode_grid(X, ch_names, grid="9x9", interpolation="none"):
     --------
     >>> import numpy as np
     >>> from skemotion.features.functional import electrode_grid
-    >>> from skemotion.datasets._montages import DEAP32
+    >>> from skemotion._montages import DEAP32
     >>> de = np.ones((2, 32, 5), dtype=np.float32)
     >>> maps = electrode_grid(de, DEAP32)
     >>> maps.shape, int(maps[0, 0].sum())
     ((2, 5, 9, 9), 32)
     """
-    W, shape = grid_weights(ch_names, grid, interpolation)
+    W, shape = _grid_weights(ch_names, grid, interpolation, "electrode_grid")
     if X.shape[-2] != len(ch_names):
         raise ValueError(
-            f"X has {X.shape[-2]} channels but {len(ch_names)} channel names were given."
+            f"electrode_grid: argument X has {X.shape[-2]} channels but {len(ch_names)} channel "
+            "names were given."
         )
     Xt, was_numpy = to_torch(X if not isinstance(X, list) else as_numpy_float(X))
     import torch

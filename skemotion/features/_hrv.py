@@ -16,7 +16,10 @@ from scipy import ndimage, signal
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from .._validation import check_is_fitted, check_sfreq, check_signal_X
+from .._validation import check_is_fitted, check_signal_X
+from ._backend import check_positive_finite, check_sfreq
+from ._base import check_params_values
+from ._filtering import sosfiltfilt
 
 __all__ = ["HRVFeatures", "detect_r_peaks", "hrv_features", "HRV_FEATURE_NAMES"]
 
@@ -38,23 +41,26 @@ _MIN_SFREQ = 12.0  # the 5 Hz lower edge of the QRS band must stay below 0.9 * N
 _HF_BAND = (0.15, 0.40)
 
 
-def _filtfilt(sos, x):
-    """Zero-phase filtering along the last axis, also for windows shorter than the default pad."""
-    padlen = min(3 * (2 * len(sos) + 1), x.shape[-1] - 1)
-    return signal.sosfiltfilt(sos, x, axis=-1, padlen=max(padlen, 0))
+def _check_detector(sfreq, refractory, threshold, where: str) -> float:
+    """Arguments of the R-peak detector, checked alike by the functions and the transformer."""
+    sfreq = check_sfreq(sfreq, where)
+    if sfreq < _MIN_SFREQ:
+        raise ValueError(
+            f"{where}: argument sfreq must be at least {_MIN_SFREQ:.0f} Hz for R-peak detection "
+            f"(5-15 Hz QRS band); got {sfreq!r}."
+        )
+    check_positive_finite(refractory, "refractory", where)
+    check_positive_finite(threshold, "threshold", where)
+    return sfreq
 
 
 def _r_peak_mask(x, sfreq, *, band=(5.0, 15.0), refractory=0.25, threshold=0.3):
     """Boolean R-peak mask of a 2-D batch ``x`` of shape (n_signals, n_times)."""
     m, T = x.shape
     nyq = sfreq / 2
-    lo, hi = band[0], min(band[1], 0.9 * nyq)
-    if lo >= hi:
-        raise ValueError(
-            f"R-peak detection needs a sampling rate above {2 * lo / 0.9:.0f} Hz; got {sfreq} Hz."
-        )
+    lo, hi = band[0], min(band[1], 0.9 * nyq)  # lo < hi: sfreq >= _MIN_SFREQ was checked
     sos = signal.butter(2, [lo, hi], btype="bandpass", fs=sfreq, output="sos")
-    bp = _filtfilt(sos, x)
+    bp = sosfiltfilt(sos, x)
     # derivative, squaring and moving-window integration (150 ms, centred: no delay)
     energy = np.square(np.gradient(bp, axis=-1)) if T > 1 else np.zeros_like(bp)
     mwi = ndimage.uniform_filter1d(energy, max(int(round(0.15 * sfreq)), 1), axis=-1)
@@ -77,7 +83,7 @@ def _r_peak_mask(x, sfreq, *, band=(5.0, 15.0), refractory=0.25, threshold=0.3):
     # refine to the largest deflection of the (0.5-40 Hz) ECG within +-100 ms
     hi2 = min(40.0, 0.9 * nyq)
     sos2 = signal.butter(2, [min(0.5, hi2 / 2), hi2], btype="bandpass", fs=sfreq, output="sos")
-    clean = np.abs(_filtfilt(sos2, x))
+    clean = np.abs(sosfiltfilt(sos2, x))
     h = max(int(round(0.1 * sfreq)), 1)
     idx = np.clip(cols[:, None] + np.arange(-h, h + 1)[None, :], 0, T - 1)
     refined = idx[np.arange(idx.shape[0]), np.argmax(clean[rows[:, None], idx], axis=1)]
@@ -119,10 +125,11 @@ def detect_r_peaks(x, sfreq: float, *, refractory: float = 0.25, threshold: floa
         Sample indices of the R peaks: one array for a 1-D ``x``, a list with one array per
         window for a 2-D ``x``.
     """
+    sfreq = _check_detector(sfreq, refractory, threshold, "detect_r_peaks")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim not in (1, 2):
-        raise ValueError(f"detect_r_peaks: x must be 1-D or 2-D; got shape {x.shape}.")
-    mask = _r_peak_mask(np.atleast_2d(x), float(sfreq), refractory=refractory, threshold=threshold)
+        raise ValueError(f"detect_r_peaks: argument x must be 1-D or 2-D; got shape {x.shape}.")
+    mask = _r_peak_mask(np.atleast_2d(x), sfreq, refractory=refractory, threshold=threshold)
     rows, cols = np.nonzero(mask)
     if x.ndim == 1:
         return cols
@@ -183,7 +190,15 @@ def hrv_features(
         mean R-R interval (ms), mean heart rate (bpm), SDNN (ms), RMSSD (ms), pNN50 (%), LF and
         HF power (ms^2) and LF/HF. See :class:`HRVFeatures` for the NaN policy.
     """
+    sfreq = _check_detector(sfreq, refractory, threshold, "hrv_features")
+    for name, value in (("min_duration_lf", min_duration_lf), ("min_duration_hf", min_duration_hf)):
+        check_positive_finite(value, name, "hrv_features", allow_zero=True)
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3:
+        raise ValueError(
+            "hrv_features: argument X must be 3-D (n_windows, n_channels, n_times); got shape "
+            f"{X.shape}."
+        )
     n, C, T = X.shape
     m = n * C
     mask = _r_peak_mask(X.reshape(m, T), sfreq, refractory=refractory, threshold=threshold)
@@ -336,12 +351,8 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        sfreq = check_sfreq(self, self.sfreq)
-        if sfreq < _MIN_SFREQ:
-            raise ValueError(
-                f"HRVFeatures: argument sfreq must be at least {_MIN_SFREQ:.0f} Hz for R-peak "
-                f"detection (5-15 Hz QRS band); got {sfreq!r}."
-            )
+        check_params_values(self)
+        _check_detector(self.sfreq, self.refractory, self.threshold, "HRVFeatures")
         X = check_signal_X(self, X, reset=True, dtype=np.float64)
         self.n_channels_ = X.shape[1]
         names = np.array(HRV_FEATURE_NAMES, dtype=object)

@@ -8,15 +8,36 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._backend import check_finite_array
 from ._base import SignalTransformerMixin
-from ._emg import emg_contamination
-from ._filtering import bandpass_filter, notch_filter, remove_baseline
+from ._emg import check_snr_range, emg_contamination
+from ._filtering import (
+    bandpass_filter,
+    check_band_edges,
+    check_notch_freqs,
+    notch_filter,
+    subtract_baseline,
+)
 
 __all__ = ["BandpassFilter", "NotchFilter", "BaselineRemoval", "EMGContamination"]
 
 
 def _like_input(out, two_d: bool):
     return out[:, 0] if two_d else out
+
+
+def _single_channel_baseline(baseline, n_windows: int, where: str):
+    """The baseline of a 2-D (single-channel) X as a 3-D array with one channel."""
+    B = check_finite_array(baseline, "baseline", where)
+    if B.ndim == 1:
+        return B[None, None, :]
+    if B.ndim == 2 and B.shape[0] in (1, n_windows):
+        return B[:, None, :]
+    raise ValueError(
+        f"{where}: argument baseline must have shape (n_windows, n_baseline_times) = "
+        f"({n_windows}, ...) or (n_baseline_times,) for a 2-D (single-channel) X; got "
+        f"{B.shape}."
+    )
 
 
 class BandpassFilter(SignalTransformerMixin):
@@ -27,7 +48,8 @@ class BandpassFilter(SignalTransformerMixin):
     sfreq : float
         Sampling frequency in Hz.
     l_freq : float or None, default=1.0
-        Lower pass-band edge in Hz; None gives a low-pass filter.
+        Lower pass-band edge in Hz, below the Nyquist frequency; None (or 0) gives a low-pass
+        filter.
     h_freq : float or None, default=50.0
         Upper pass-band edge in Hz; None (or >= Nyquist) gives a high-pass filter.
     order : int, default=4
@@ -76,10 +98,7 @@ class BandpassFilter(SignalTransformerMixin):
         self.order = order
 
     def _check_params(self):
-        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
-            raise ValueError(
-                f"BandpassFilter: l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})."
-            )
+        check_band_edges(self.l_freq, self.h_freq, self.sfreq, "BandpassFilter")
 
     def transform(self, X):
         """Filter every window and channel.
@@ -105,7 +124,8 @@ class NotchFilter(SignalTransformerMixin):
     sfreq : float
         Sampling frequency in Hz.
     freqs : float or tuple of float, default=50.0
-        Frequencies to remove (60 in the Americas; add harmonics as a tuple).
+        Frequencies to remove (60 in the Americas; add harmonics as a tuple), each strictly
+        between 0 and the Nyquist frequency.
     quality : float, default=30.0
         Quality factor of each notch (``scipy.signal.iirnotch``).
 
@@ -133,7 +153,7 @@ class NotchFilter(SignalTransformerMixin):
 
     _parameter_constraints: dict = {
         "sfreq": [Interval(Real, 0, None, closed="neither")],
-        "freqs": [Interval(Real, 0, None, closed="neither"), tuple, list],
+        "freqs": [Real, tuple, list, np.ndarray],  # values: check_notch_freqs in fit
         "quality": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -141,6 +161,9 @@ class NotchFilter(SignalTransformerMixin):
         self.sfreq = sfreq
         self.freqs = freqs
         self.quality = quality
+
+    def _check_params(self):
+        check_notch_freqs(self.freqs, self.sfreq, "NotchFilter")
 
     def transform(self, X):
         """Filter every window and channel.
@@ -227,7 +250,8 @@ class BaselineRemoval(SignalTransformerMixin):
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
         baseline : array-like of shape (n_windows, n_channels, n_baseline_times) or \
 (n_channels, n_baseline_times), default=None
-            Baseline per window or shared; None demeans each window.
+            Baseline per window or shared (for a 2-D X: ``(n_windows, n_baseline_times)`` or
+            ``(n_baseline_times,)``), with finite values; None demeans each window.
 
         Returns
         -------
@@ -235,9 +259,9 @@ class BaselineRemoval(SignalTransformerMixin):
         """
         X3, two_d = self._validate(X, reset=False)
         if baseline is not None and two_d:
-            baseline = np.asarray(baseline)
-            baseline = baseline[:, None, :] if baseline.ndim == 2 else baseline[None, None, :]
-        return _like_input(remove_baseline(X3, baseline, method=self.method), two_d)
+            baseline = _single_channel_baseline(baseline, X3.shape[0], "BaselineRemoval")
+        out = subtract_baseline(X3, baseline, self.method, None, "BaselineRemoval")
+        return _like_input(out, two_d)
 
     def fit_transform(self, X, y=None, baseline=None):
         """Fit, then subtract the baseline.
@@ -327,16 +351,7 @@ class EMGContamination(SignalTransformerMixin):
         self.random_state = random_state
 
     def _check_params(self):
-        self._snr_range()
-
-    def _snr_range(self):
-        snr = np.atleast_1d(np.asarray(self.snr_db, dtype=float))
-        if snr.shape not in ((1,), (2,)) or not np.isfinite(snr).all() or snr[0] > snr[-1]:
-            raise ValueError(
-                "EMGContamination: snr_db must be a number or a (low, high) pair with low <= "
-                f"high; got {self.snr_db!r}."
-            )
-        return snr[0], snr[-1]
+        check_snr_range(self.snr_db, "EMGContamination")
 
     def transform(self, X):
         """Return X plus muscle artifact.
@@ -351,7 +366,7 @@ class EMGContamination(SignalTransformerMixin):
         ndarray or torch.Tensor of the shape and float dtype of X
         """
         X3, two_d = self._validate(X, reset=False)
-        lo, hi = self._snr_range()
+        lo, hi = check_snr_range(self.snr_db, "EMGContamination")
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         snr = rng.uniform(lo, hi, X3.shape[0]) if hi > lo else lo

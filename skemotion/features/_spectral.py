@@ -8,6 +8,8 @@ a tensor on the same device; float32 stays float32.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy.signal import get_window
 
@@ -16,19 +18,15 @@ from ._backend import (
     as_numpy_float,
     band_bin_ranges,
     check_bands,
+    check_positive_finite,
+    check_sfreq,
     from_torch,
     is_torch,
     to_torch,
 )
-from ._filtering import butter_sos, sosfiltfilt
+from ._filtering import butter_sos, check_filter_order, sosfiltfilt
 
 __all__ = ["differential_entropy", "band_power", "stft_spectrogram", "band_variance"]
-
-
-def _check_sfreq(sfreq) -> float:
-    if isinstance(sfreq, bool) or not np.isscalar(sfreq) or not np.isfinite(sfreq) or sfreq <= 0:
-        raise ValueError(f"sfreq must be a positive number (Hz); got {sfreq!r}.")
-    return float(sfreq)
 
 
 def _band_sumsq(Z, ranges, n_times: int, segments: bool = False):
@@ -93,8 +91,16 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
         Band variances, same dtype and kind (numpy/torch) as X. A band that holds no
         frequency bin (above Nyquist, or narrower than the resolution) has variance 0.
     """
-    sfreq = _check_sfreq(sfreq)
-    _, edges = check_bands(bands)
+    return _band_variance(X, sfreq, bands, method, filter_order, "band_variance")
+
+
+def _band_variance(X, sfreq, bands, method, filter_order, where):
+    sfreq = check_sfreq(sfreq, where)
+    _, edges = check_bands(bands, where)
+    if method not in ("fft", "filter"):
+        raise ValueError(f"{where}: argument method must be 'fft' or 'filter'; got {method!r}.")
+    if method == "filter":
+        check_filter_order(filter_order, where, "filter_order")
     if method == "fft":
         import torch
 
@@ -122,7 +128,6 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
 
             return torch.as_tensor(var, device=ref.device)
         return var
-    raise ValueError(f"method must be 'fft' or 'filter'; got {method!r}.")
 
 
 def differential_entropy(
@@ -172,7 +177,7 @@ def differential_entropy(
     >>> de.shape, de.dtype
     ((8, 62, 5), dtype('float32'))
     """
-    var = band_variance(X, sfreq, bands, method=method, filter_order=filter_order)
+    var = _band_variance(X, sfreq, bands, method, filter_order, "differential_entropy")
     if is_torch(var):
         import torch
 
@@ -186,15 +191,30 @@ def differential_entropy(
     return var
 
 
-def _psd_setup(n_times: int, method: str, n_per_seg, n_overlap):
+def _psd_setup(n_times: int, method: str, n_per_seg, n_overlap, where: str):
+    if method not in ("welch", "periodogram"):
+        raise ValueError(
+            f"{where}: argument method must be 'welch' or 'periodogram'; got {method!r}."
+        )
+    for name, value in (("n_per_seg", n_per_seg), ("n_overlap", n_overlap)):
+        if value is not None and (
+            isinstance(value, bool | np.bool_)
+            or not isinstance(value, Integral)
+            or value < (1 if name == "n_per_seg" else 0)
+        ):
+            low = 1 if name == "n_per_seg" else 0
+            raise ValueError(
+                f"{where}: argument {name} must be an int >= {low} or None; got {value!r}."
+            )
     if method == "periodogram":
         return n_times, n_times, None
-    if method != "welch":
-        raise ValueError(f"method must be 'welch' or 'periodogram'; got {method!r}.")
     nperseg = n_times if n_per_seg is None else min(int(n_per_seg), n_times)
+    if n_overlap is not None and n_overlap >= nperseg:
+        raise ValueError(
+            f"{where}: argument n_overlap ({n_overlap}) must be smaller than the segment length "
+            f"({nperseg} samples)."
+        )
     noverlap = nperseg // 2 if n_overlap is None else int(n_overlap)
-    if not 0 <= noverlap < nperseg:
-        noverlap = nperseg // 2
     return nperseg, nperseg - noverlap, get_window("hann", nperseg)
 
 
@@ -250,11 +270,12 @@ def band_power(
     """
     import torch
 
-    sfreq = _check_sfreq(sfreq)
-    _, edges = check_bands(bands)
+    where = "band_power"
+    sfreq = check_sfreq(sfreq, where)
+    _, edges = check_bands(bands, where)
     Xt, was_numpy = to_torch(X)
     n_times = Xt.shape[-1]
-    nperseg, step, win = _psd_setup(n_times, method, n_per_seg, n_overlap)
+    nperseg, step, win = _psd_setup(n_times, method, n_per_seg, n_overlap, where)
     frames = Xt.unfold(-1, nperseg, step)  # (..., n_segments, nperseg), a view
     frames = frames - frames.mean(dim=-1, keepdim=True)
     if win is not None:
@@ -338,11 +359,11 @@ def stft_spectrogram(
     """
     import torch
 
-    sfreq = _check_sfreq(sfreq)
-    n_fft = int(n_fft)
-    hop = n_fft // 2 if hop_length is None else int(hop_length)
-    if n_fft < 1 or hop < 1:
-        raise ValueError(f"n_fft and hop_length must be >= 1; got {n_fft} and {hop}.")
+    where = "stft_spectrogram"
+    sfreq = check_sfreq(sfreq, where)
+    n_fft, hop, win = check_stft_params(sfreq, n_fft, hop_length, window, fmin, fmax, where)
+    if output_shape is not None:
+        output_shape = check_output_shape(output_shape, where)
     Xt, was_numpy = to_torch(X)
     lead = Xt.shape[:-1]
     n_times = Xt.shape[-1]
@@ -351,16 +372,8 @@ def stft_spectrogram(
         Xf = torch.nn.functional.pad(Xf, (n_fft // 2, n_fft // 2))
     if Xf.shape[-1] < n_fft:
         Xf = torch.nn.functional.pad(Xf, (0, n_fft - Xf.shape[-1]))
-    win = np.asarray(get_window(window, n_fft), dtype=np.float64)
     w = torch.as_tensor(win / win.sum(), dtype=Xt.dtype, device=Xt.device)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sfreq)
-    hi = freqs[-1] if fmax is None else fmax
-    keep = np.flatnonzero((freqs >= fmin - 1e-9) & (freqs <= hi + 1e-9))
-    if keep.size == 0:
-        raise ValueError(
-            f"no STFT bin lies between fmin={fmin} and fmax={fmax} Hz (bins 0 to "
-            f"{freqs[-1]:g} Hz in steps of {freqs[1] if freqs.size > 1 else sfreq:g} Hz)."
-        )
+    keep = _stft_bins(sfreq, n_fft, fmin, fmax)
     Z = torch.stft(Xf, n_fft, hop_length=hop, window=w, center=False, return_complex=True)
     Z = Z[:, keep[0] : keep[-1] + 1]
     if Z.device.type == "cpu":  # numpy's complex abs is several times faster than torch's
@@ -370,9 +383,74 @@ def stft_spectrogram(
     if log:
         S = S.add_(_LOG_EPS).log_()
     if output_shape is not None:
-        h, wd = (int(v) for v in output_shape)
+        h, wd = output_shape
         S = torch.nn.functional.interpolate(
             S.unsqueeze(1), size=(h, wd), mode="bilinear", align_corners=True
         ).squeeze(1)
     S = S.reshape(*lead, *S.shape[-2:]).contiguous()
     return from_torch(S, was_numpy)
+
+
+def _stft_bins(sfreq: float, n_fft: int, fmin, fmax) -> np.ndarray:
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sfreq)
+    hi = freqs[-1] if fmax is None else fmax
+    return np.flatnonzero((freqs >= fmin - 1e-9) & (freqs <= hi + 1e-9))
+
+
+def check_stft_params(sfreq: float, n_fft, hop_length, window, fmin, fmax, where: str):
+    """Check the STFT parameters; return ``(n_fft, hop_length, window array)``.
+
+    ``sfreq`` must already be checked. Errors name ``where`` and the argument.
+    """
+    for name, value in (("n_fft", n_fft), ("hop_length", hop_length)):
+        if (value is not None or name == "n_fft") and (
+            isinstance(value, bool | np.bool_) or not isinstance(value, Integral) or value < 1
+        ):
+            raise ValueError(f"{where}: argument {name} must be an int >= 1; got {value!r}.")
+    n_fft = int(n_fft)
+    hop = n_fft // 2 if hop_length is None else int(hop_length)
+    if hop < 1:
+        raise ValueError(
+            f"{where}: argument hop_length defaults to n_fft // 2, which is 0 for n_fft={n_fft}; "
+            "pass hop_length >= 1."
+        )
+    check_positive_finite(fmin, "fmin", where, allow_zero=True)
+    if fmax is not None:
+        check_positive_finite(fmax, "fmax", where, allow_zero=True)
+        if fmax < fmin:
+            raise ValueError(f"{where}: argument fmax ({fmax}) must be >= fmin ({fmin}).")
+    try:
+        win = np.asarray(get_window(window, n_fft), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{where}: argument window {window!r} is not a window of scipy.signal.get_window "
+            f"({exc})."
+        ) from exc
+    if not win.sum() > 0:
+        raise ValueError(
+            f"{where}: argument window {window!r} sums to {win.sum()}; it cannot scale."
+        )
+    if _stft_bins(sfreq, n_fft, fmin, fmax).size == 0:
+        raise ValueError(
+            f"{where}: no STFT bin lies between fmin={fmin} and fmax={fmax} Hz (bins 0 to "
+            f"{sfreq / 2:g} Hz in steps of {sfreq / n_fft:g} Hz)."
+        )
+    return n_fft, hop, win
+
+
+def check_output_shape(output_shape, where: str) -> tuple[int, int]:
+    """A pair of ints >= 1 (not bools)."""
+    ok = (
+        isinstance(output_shape, tuple | list)
+        and len(output_shape) == 2
+        and all(
+            isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v >= 1
+            for v in output_shape
+        )
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}: argument output_shape must be a pair of ints >= 1 (n_freqs, n_frames); "
+            f"got {output_shape!r}."
+        )
+    return int(output_shape[0]), int(output_shape[1])

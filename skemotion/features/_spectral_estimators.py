@@ -7,9 +7,15 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._backend import as_numpy_float, check_bands, is_torch
+from ._backend import check_bands, check_finite_array, is_torch
 from ._base import SignalTransformerMixin, feature_names
-from ._spectral import band_power, differential_entropy, stft_spectrogram
+from ._spectral import (
+    band_power,
+    check_output_shape,
+    check_stft_params,
+    differential_entropy,
+    stft_spectrogram,
+)
 
 __all__ = ["DifferentialEntropy", "BandPower", "STFTSpectrogram"]
 
@@ -135,7 +141,7 @@ class DifferentialEntropy(SignalTransformerMixin):
         return super().fit(X)
 
     def _check_params(self):
-        check_bands(self.bands)
+        check_bands(self.bands, "DifferentialEntropy")
 
     def _de(self, X):
         return differential_entropy(
@@ -196,22 +202,27 @@ class DifferentialEntropy(SignalTransformerMixin):
 
     def _baseline_de(self, baseline, X3, two_d, out):
         n, n_ch, n_times = X3.shape
-        B = as_numpy_float(baseline, "baseline")
-        if two_d:
+        B = check_finite_array(baseline, "baseline", "DifferentialEntropy")
+        if two_d and B.ndim in (1, 2):
             B = B.reshape(1, 1, -1) if B.ndim == 1 else B[:, None, :]
-        elif B.ndim == 2:
+        elif not two_d and B.ndim == 2:
             B = B[None]
         if B.ndim != 3 or B.shape[0] not in (1, n) or B.shape[1] != n_ch:
+            expected = (
+                f"(n_windows, n_baseline_times) = ({n}, ...) or (n_baseline_times,)"
+                if two_d
+                else f"(n_windows, n_channels, n_baseline_times) = ({n}, {n_ch}, ...) or "
+                f"(n_channels, n_baseline_times) = ({n_ch}, ...)"
+            )
             raise ValueError(
-                "DifferentialEntropy: baseline must have shape (n_windows, n_channels, "
-                f"n_baseline_times) or (n_channels, n_baseline_times) for X of shape "
-                f"{tuple(X3.shape)}; got {np.shape(baseline)}."
+                f"DifferentialEntropy: argument baseline must have shape {expected} for X of "
+                f"shape {(n, n_times) if two_d else (n, n_ch, n_times)}; got {np.shape(baseline)}."
             )
         n_seg = B.shape[-1] // n_times
         if n_seg < 1:
             raise ValueError(
-                f"DifferentialEntropy: the baseline ({B.shape[-1]} samples) must be at least as "
-                f"long as the windows ({n_times} samples)."
+                f"DifferentialEntropy: argument baseline ({B.shape[-1]} samples) must be at "
+                f"least as long as the windows ({n_times} samples)."
             )
         segs = B[..., : n_seg * n_times].reshape(B.shape[0], n_ch, n_seg, n_times)
         dtype = np.float32 if str(out.dtype).endswith("float32") else np.float64
@@ -235,7 +246,7 @@ class DifferentialEntropy(SignalTransformerMixin):
         -------
         ndarray of str objects
         """
-        names, _ = check_bands(self.bands)
+        names, _ = check_bands(self.bands, "DifferentialEntropy")
         return feature_names(self, input_features, names)
 
 
@@ -318,7 +329,7 @@ class BandPower(SignalTransformerMixin):
         self.flatten = flatten
 
     def _check_params(self):
-        check_bands(self.bands)
+        check_bands(self.bands, "BandPower")
 
     def transform(self, X):
         """Compute the band power of every window, channel and band.
@@ -358,7 +369,7 @@ class BandPower(SignalTransformerMixin):
         -------
         ndarray of str objects
         """
-        names, _ = check_bands(self.bands)
+        names, _ = check_bands(self.bands, "BandPower")
         return feature_names(self, input_features, names)
 
 
@@ -457,16 +468,12 @@ class STFTSpectrogram(SignalTransformerMixin):
         self.center = center
 
     def _check_params(self):
-        if self.output_shape is not None and (
-            len(self.output_shape) != 2
-            or not all(isinstance(v, Integral) and v >= 1 for v in self.output_shape)
-        ):
-            raise ValueError(
-                f"STFTSpectrogram: output_shape must be a pair of positive ints (n_freqs, "
-                f"n_frames); got {self.output_shape!r}."
-            )
-        if self.fmax is not None and self.fmax < self.fmin:
-            raise ValueError(f"STFTSpectrogram: fmax ({self.fmax}) must be >= fmin ({self.fmin}).")
+        where = "STFTSpectrogram"
+        if self.output_shape is not None:
+            check_output_shape(self.output_shape, where)
+        check_stft_params(
+            self.sfreq, self.n_fft, self.hop_length, self.window, self.fmin, self.fmax, where
+        )
 
     def transform(self, X):
         """Compute the spectrogram of every window and channel.

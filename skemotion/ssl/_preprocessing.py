@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from numbers import Real
 
 import numpy as np
@@ -11,6 +10,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
 from .._validation import check_is_fitted, check_signal_X
+from ..features._backend import check_sfreq
+from ..features._filtering import resample_fraction, sosfiltfilt
 
 __all__ = ["PersonZScore", "person_zscore", "preprocess_ecg", "robust_zscore_stats"]
 
@@ -32,22 +33,34 @@ def preprocess_ecg(X, sfreq: float, *, target_sfreq: float | None = 256.0, highp
     -------
     X_out : ndarray of shape (n_windows, n_channels, n_times_out), float32
         ``n_times_out = ceil(n_times * target_sfreq / sfreq)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.ssl import preprocess_ecg
+    >>> X = np.random.default_rng(0).standard_normal((2, 1, 700))  # 1 s at 700 Hz
+    >>> preprocess_ecg(X, 700.0).shape
+    (2, 1, 256)
     """
+    where = "preprocess_ecg"
+    fs = check_sfreq(sfreq, where)
     X = np.asarray(X, dtype=np.float32)
-    fs = float(sfreq)
-    if target_sfreq is not None and float(target_sfreq) != fs:
-        ratio = Fraction(float(target_sfreq) / fs).limit_denominator(1000)
+    if target_sfreq is not None and float(check_sfreq(target_sfreq, where, "target_sfreq")) != fs:
+        ratio = resample_fraction(fs, target_sfreq, where, "target_sfreq")
         X = signal.resample_poly(X, ratio.numerator, ratio.denominator, axis=-1)
         fs = float(target_sfreq)
     if highpass is not None:
-        if not 0 < highpass < fs / 2:
+        if (
+            isinstance(highpass, bool | np.bool_)
+            or not isinstance(highpass, Real)
+            or not 0 < highpass < fs / 2
+        ):
             raise ValueError(
-                f"preprocess_ecg: highpass must be between 0 and the Nyquist frequency "
-                f"{fs / 2} Hz; got {highpass}."
+                f"{where}: argument highpass must be between 0 and the Nyquist frequency "
+                f"{fs / 2} Hz; got {highpass!r}."
             )
         sos = signal.butter(4, highpass, btype="highpass", fs=fs, output="sos")
-        padlen = min(3 * (2 * len(sos) + 1), X.shape[-1] - 1)
-        X = signal.sosfiltfilt(sos, X, axis=-1, padlen=max(padlen, 0))
+        X = sosfiltfilt(sos, X)
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
@@ -66,7 +79,17 @@ def robust_zscore_stats(X, percentile_range=(2.5, 97.5)):
     -------
     mean, scale : ndarray of shape (n_channels,)
         ``scale`` is 1 where the robust standard deviation is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.ssl import robust_zscore_stats
+    >>> X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 1, 200))
+    >>> mean, scale = robust_zscore_stats(X)
+    >>> round(float(mean[0]), 1), bool(1.5 < scale[0] < 2.0)
+    (3.0, True)
     """
+    _check_percentile_range(percentile_range, "robust_zscore_stats")
     Xc = np.moveaxis(np.asarray(X, dtype=np.float64), 1, 0).reshape(X.shape[1], -1)
     mean = Xc.mean(axis=1)
     lo, hi = np.percentile(Xc, percentile_range, axis=1)
@@ -77,6 +100,47 @@ def robust_zscore_stats(X, percentile_range=(2.5, 97.5)):
     scale = np.sqrt(var)
     scale[~(scale > 0)] = 1.0
     return mean, scale
+
+
+def _check_percentile_range(pr, where: str) -> None:
+    ok = (
+        isinstance(pr, tuple | list)
+        and len(pr) == 2
+        and all(isinstance(p, Real) and not isinstance(p, bool | np.bool_) for p in pr)
+        and 0 <= pr[0] < pr[1] <= 100
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}: argument percentile_range must be two percentiles 0 <= low < high <= 100; "
+            f"got {pr!r}."
+        )
+
+
+def _check_groups(groups, n_windows: int, where: str) -> np.ndarray:
+    """One person id per window, none missing: the checks X gets, for ``groups``."""
+    try:
+        g = np.asarray(groups)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: argument groups is not a 1-D array: {exc}") from exc
+    if g.shape != (n_windows,):
+        raise ValueError(
+            f"{where}: argument groups must have shape ({n_windows},), one person per window "
+            f"of X; got shape {g.shape}."
+        )
+    if g.dtype.kind == "c":
+        raise ValueError(f"{where}: argument groups: complex person ids are not supported.")
+    if g.dtype.kind == "f":
+        missing = int(np.count_nonzero(~np.isfinite(g)))
+    elif g.dtype == object:
+        missing = sum(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in g)
+    else:
+        missing = 0
+    if missing:
+        raise ValueError(
+            f"{where}: argument groups contains NaN, infinity or None ({missing} values); every "
+            "window needs a person id."
+        )
+    return g
 
 
 def person_zscore(X, groups, percentile_range=(2.5, 97.5)):
@@ -97,14 +161,23 @@ def person_zscore(X, groups, percentile_range=(2.5, 97.5)):
     Returns
     -------
     X_out : ndarray of shape (n_windows, n_channels, n_times), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.ssl import person_zscore
+    >>> X = np.random.default_rng(0).normal(size=(4, 1, 100))
+    >>> X[2:] *= 5.0  # person "b" has a 5 times larger signal
+    >>> Z = person_zscore(X, groups=["a", "a", "b", "b"])
+    >>> bool(abs(Z[:2].std() / Z[2:].std() - 1) < 0.2)
+    True
     """
     X = np.asarray(X)
-    groups = np.asarray(groups)
-    if groups.shape != (X.shape[0],):
-        raise ValueError(
-            f"person_zscore: groups must have shape ({X.shape[0]},), one entry per window; "
-            f"got shape {groups.shape}."
-        )
+    _check_percentile_range(percentile_range, "person_zscore")
+    return _person_zscore(X, _check_groups(groups, X.shape[0], "person_zscore"), percentile_range)
+
+
+def _person_zscore(X, groups, percentile_range):
     out = np.empty(X.shape, dtype=np.float32)
     for g in np.unique(groups):  # a loop over persons, not over windows
         sel = groups == g
@@ -172,16 +245,6 @@ class PersonZScore(TransformerMixin, BaseEstimator):
         self.percentile_range = percentile_range
         self.without_groups = without_groups
 
-    def _check_range(self):
-        pr = self.percentile_range
-        if not (
-            len(pr) == 2 and all(isinstance(p, Real) for p in pr) and 0 <= pr[0] < pr[1] <= 100
-        ):
-            raise ValueError(
-                "PersonZScore: argument percentile_range must be two percentiles "
-                f"0 <= low < high <= 100; got {pr!r}."
-            )
-
     def fit(self, X, y=None, groups=None):
         """Learn the global statistics of the training windows.
 
@@ -197,8 +260,10 @@ class PersonZScore(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        self._check_range()
+        _check_percentile_range(self.percentile_range, "PersonZScore")
         X = check_signal_X(self, X, reset=True, dtype=np.float64)
+        if groups is not None:
+            _check_groups(groups, X.shape[0], "PersonZScore")
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
         self.mean_, self.scale_ = robust_zscore_stats(X, self.percentile_range)
         return self
@@ -220,7 +285,9 @@ class PersonZScore(TransformerMixin, BaseEstimator):
         two_d = np.asarray(X).ndim == 2
         X = check_signal_X(self, X, reset=False, dtype=np.float64)
         if groups is not None:
-            out = person_zscore(X, groups, self.percentile_range)
+            out = _person_zscore(
+                X, _check_groups(groups, X.shape[0], "PersonZScore"), self.percentile_range
+            )
         else:
             if self.without_groups == "batch":
                 mean, scale = robust_zscore_stats(X, self.percentile_range)
