@@ -128,8 +128,8 @@ def test_seed_missing_and_corrupt_files(tmp_path):
     write_seed(tmp_path, subjects=(1, 2, 3), sessions=(1, 2, 3))
     folder = tmp_path / "Preprocessed_EEG"
     (folder / "3_20140629.mat").unlink()
-    with pytest.raises(FileNotFoundError, match=r"subject 3 session 3.*2 file\(s\)"):
-        load_seed(tmp_path, subjects=[3], verbose=False)
+    with pytest.raises(FileNotFoundError, match=r"subject 3 session 3 .*'3_20140629\.mat'"):
+        load_seed(tmp_path, subjects=[3], sessions=[1, 3], verbose=False)
     with pytest.raises(FileNotFoundError, match=r"subject 4 session 1"):
         load_seed(tmp_path, subjects=[4], verbose=False)
     # a file whose variables are cut off: the header still parses, a trial does not
@@ -163,7 +163,7 @@ def test_seed_missing_and_corrupt_files(tmp_path):
 def test_seed_iv_missing_and_corrupt_files(tmp_path):
     write_seed_iv(tmp_path, subjects=(1, 2), sessions=(1, 2))
     with pytest.raises(FileNotFoundError, match=r"subject 1 session 3.*eeg_raw_data/3"):
-        load_seed_iv(tmp_path, subjects=[1], verbose=False)
+        load_seed_iv(tmp_path, subjects=[1], sessions=[2, 3], verbose=False)
     f = next((tmp_path / "eeg_raw_data" / "2").glob("2_*.mat"))
     truncate(f, keep=0.3)
     with pytest.raises(DatasetFormatError, match=f.name):

@@ -68,7 +68,7 @@ def test_stress_binary_channels_resample(wesad):
         ({"target": "meditation"}, "load_wesad: target must be one of"),
         ({"channels": ["ECG", "BVP"]}, "load_wesad: channels must be names among"),
         ({"channels": 3}, "load_wesad: channels must be names among"),
-        ({"resample": -5}, "load_wesad: resample"),
+        ({"resample": -5}, "load_wesad: argument resample"),
         ({"window_seconds": 20.0}, "load_wesad: no window"),
     ],
 )

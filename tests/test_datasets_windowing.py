@@ -71,7 +71,8 @@ def test_assemble_windows_trials_groups_and_nan_mask():
     assert out["X"].dtype == np.float32 and out["X"].shape == (5 + 2, 2, 100)
     assert out["y"].tolist() == [0] * 5 + [1] * 2
     assert out["groups"].tolist() == [7] * 5 + [9] * 2
-    assert out["trials"].tolist() == [0] * 5 + [2] * 2
+    # ids name the recording: subject * 10**6 + session * 1000 + trial
+    assert out["trials"].tolist() == [7_001_001] * 5 + [9_002_001] * 2
     assert out["frame"]["start"].tolist() == [0, 1, 2, 3, 4, 0, 2]  # window at 1 s held NaN
     np.testing.assert_allclose(out["X"][6], b[:, 200:300].astype(np.float32))
     assert sources == [None, None, None]  # consumed
@@ -80,13 +81,13 @@ def test_assemble_windows_trials_groups_and_nan_mask():
 def test_remove_baseline_segment_and_mean():
     rng = np.random.default_rng(1)
     trial, base = rng.standard_normal((3, 250)), rng.standard_normal((3, 300))
-    seg = remove_baseline(trial, base, "segment", 100)
+    seg = remove_baseline(trial, base, "segment", 100, "t")
     template = base.reshape(3, 3, 100).mean(axis=1)
     expected = trial - np.concatenate([template, template, template[:, :50]], axis=1)
     np.testing.assert_allclose(seg, expected, rtol=1e-5, atol=1e-5)
-    mean = remove_baseline(trial, base, "mean", 100)
+    mean = remove_baseline(trial, base, "mean", 100, "t")
     np.testing.assert_allclose(mean, trial - base.mean(axis=1, keepdims=True), atol=1e-5)
-    assert remove_baseline(trial, base, None, 100).dtype == np.float32
+    assert remove_baseline(trial, base, None, 100, "t").dtype == np.float32
 
 
 def test_loaders_registry_names_and_cli_keywords():

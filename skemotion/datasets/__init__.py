@@ -1,13 +1,13 @@
 """Datasets: the built-in synthetic corpus and loaders for the user's own copies of the
 public emotion datasets."""
 
+from .._montages import DEAP32, EMOTIV14, GAMEEMO14, GRID_9X9, SEED62, get_montage
 from ._amigos import load_amigos
 from ._deap import load_deap
 from ._dreamer import load_dreamer
 from ._gameemo import load_gameemo
 from ._harmonize import harmonize
 from ._loaders import LOADERS, DatasetFormatError, list_subjects
-from ._montages import DEAP32, EMOTIV14, GAMEEMO14, GRID_9X9, SEED62, get_montage
 from ._seed import load_seed, load_seed_iv
 from ._synthetic import make_ecg_emotion, make_eeg_emotion
 from ._wesad import load_wesad

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.io
 from tqdm.auto import tqdm
 
+from .._montages import EMOTIV14
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -24,7 +25,6 @@ from ._loading import (
     rating_target_names,
     warn_skipped,
 )
-from ._montages import EMOTIV14
 from ._windowing import n_windows, window_params
 
 LOADER = "load_amigos"
@@ -82,7 +82,9 @@ def list_amigos_files(path) -> dict[int, Path]:
 
 def _read_file(file: Path) -> dict:
     try:
-        content = scipy.io.loadmat(file, variable_names=list(_KEYS))
+        # the external annotations are not used, but reading them too means a copy cut short
+        # anywhere (they may come last) fails here instead of loading as if complete
+        content = scipy.io.loadmat(file, variable_names=[*_KEYS, "labels_ext_annotation"])
     except Exception as exc:
         raise DatasetFormatError(
             f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); "

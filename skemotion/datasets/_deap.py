@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._montages import DEAP32
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -23,7 +24,6 @@ from ._loading import (
     read_py2_pickle,
     remove_baseline,
 )
-from ._montages import DEAP32
 
 LOADER = "load_deap"
 SFREQ = 128.0
@@ -69,9 +69,11 @@ def list_deap_files(path) -> dict[int, Path]:
     """
     folder = _data_dir(check_path(path, LOADER))
     files = {}
+    # names only: a directory, a broken link or an unreadable file under a subject's name is
+    # that subject's file, and reading it fails with an error naming it
     for f in sorted(folder.iterdir()):
         m = _FILE_RE.match(f.name)
-        if m and f.is_file():
+        if m:
             subject = int(m.group(1))
             if subject not in files or m.group(2) == "dat":
                 files[subject] = f
@@ -238,7 +240,11 @@ def load_deap(
             src.target = rating_target(scores, target, threshold, comparison)
             trial = data[t, ch_idx]
             return remove_baseline(
-                trial[:, BASELINE_SAMPLES:], trial[:, :BASELINE_SAMPLES], baseline, int(SFREQ)
+                trial[:, BASELINE_SAMPLES:],
+                trial[:, :BASELINE_SAMPLES],
+                baseline,
+                int(SFREQ),
+                f"{LOADER}: {str(found[subject])!r} trial {t + 1}",
             )
 
         return load

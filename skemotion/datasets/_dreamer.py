@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
+from .._montages import EMOTIV14
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -21,7 +22,6 @@ from ._loading import (
     rating_target_names,
     remove_baseline,
 )
-from ._montages import EMOTIV14
 
 LOADER = "load_dreamer"
 N_SUBJECTS = 23
@@ -217,10 +217,18 @@ def load_dreamer(
                 )
             labels = {k: float(scores[k][t]) for k in SCALES}
 
-            def load(stim=stim, t=t, base=base):
+            def load(stim=stim, t=t, base=base, where=f"{str(file)!r} Data{{{s}}}.{mod}"):
                 if baseline is None:
                     return stim.T
-                return remove_baseline(stim.T, base[t].T, baseline, seg)
+                b = np.asarray(base[t])
+                if b.ndim != 2 or b.shape[1] != n_ch:
+                    raise DatasetFormatError(
+                        f"{LOADER}: {where}.baseline{{{t + 1}}} has shape {b.shape}; expected "
+                        f"(n_samples, {n_ch}) (time-major)."
+                    )
+                return remove_baseline(
+                    stim.T, b.T, baseline, seg, f"{LOADER}: {where} video {t + 1}"
+                )
 
             sources.append(
                 TrialSource(

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
+from .._montages import GAMEEMO14
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -18,8 +18,8 @@ from ._loading import (
     check_ids,
     check_path,
     check_verbose,
+    warn_missing,
 )
-from ._montages import GAMEEMO14
 
 LOADER = "load_gameemo"
 SFREQ = 128.0
@@ -51,32 +51,64 @@ def list_gameemo_files(path) -> dict[tuple[int, int], Path]:
 
 
 def read_gameemo_csv(file: Path) -> np.ndarray:
-    """Read one CSV into a (14, n_samples) float32 array in the GAMEEMO column order."""
+    """Read one CSV into a (14, n_samples) float32 array in the GAMEEMO column order.
+
+    The file is checked line by line before its numbers are parsed: every row has the
+    header's number of fields (with the trailing comma of the original files when the header
+    has it), no row is blank, and every value is a finite number. A file cut inside a row (an
+    interrupted copy loses the rest of the number, the trailing comma and the rows after it)
+    or a ragged file raises :class:`DatasetFormatError` naming the file and the line.
+    """
+    expected = f"a CSV with header {','.join(GAMEEMO14)} (and a trailing comma)"
     try:
-        df = pd.read_csv(file)
-    except Exception as exc:
+        text = file.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
         raise DatasetFormatError(
             f"{LOADER}: could not read {str(file)!r} ({type(exc).__name__}: {exc}); expected "
-            f"a CSV with header {','.join(GAMEEMO14)} (and a trailing comma)."
+            f"{expected}."
         ) from exc
-    # the trailing comma of every line gives an empty, unnamed last column
-    empty = [c for c in df.columns if str(c).startswith("Unnamed") and df[c].isna().all()]
-    df = df.drop(columns=empty)
-    names = [str(c).strip() for c in df.columns]
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last row
+    header = [c.strip() for c in lines[0].split(",")] if lines else []
+    trailing = len(header) > 1 and header[-1] == ""
+    names = header[:-1] if trailing else header
     if [n.upper() for n in names] != GAMEEMO14:
         raise DatasetFormatError(
             f"{LOADER}: {str(file)!r} has columns {names}; expected {GAMEEMO14}."
         )
+    n_fields = len(header)
+    rows = lines[1:]
+    if not rows:
+        raise DatasetFormatError(
+            f"{LOADER}: {str(file)!r} has a header but no data rows (a truncated file?); "
+            "expected rows of 14 numbers at 128 Hz (38252 rows in the original)."
+        )
+    counts = np.fromiter((r.count(",") for r in rows), dtype=np.int64, count=len(rows)) + 1
+    bad = np.flatnonzero(counts != n_fields)
+    if trailing and not bad.size:
+        bad = np.flatnonzero([not r.rstrip().endswith(",") for r in rows])
+    if bad.size:
+        k = int(bad[0])
+        where = "its last line" if k == len(rows) - 1 else f"line {k + 2} of {len(rows) + 1}"
+        raise DatasetFormatError(
+            f"{LOADER}: {str(file)!r} is truncated or ragged: {where} has {counts[k]} fields "
+            f"({rows[k][:60]!r}), the header {n_fields}"
+            f"{' (14 values and the trailing comma)' if trailing else ''}."
+        )
     try:
-        values = df.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        values = np.loadtxt(
+            rows, delimiter=",", usecols=range(len(GAMEEMO14)), dtype=np.float64, ndmin=2
+        )
+    except ValueError as exc:
         raise DatasetFormatError(
-            f"{LOADER}: {str(file)!r} holds non-numeric values ({exc}); expected numbers."
+            f"{LOADER}: {str(file)!r} holds a value that is not a number ({exc}); expected "
+            "rows of 14 numbers."
         ) from exc
-    if len(values) == 0 or np.isnan(values).any():
+    if not np.isfinite(values).all():
+        k = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise DatasetFormatError(
-            f"{LOADER}: {str(file)!r} has {len(values)} rows with missing values (a truncated "
-            "file?); expected complete rows of 14 numbers (38252 rows, 128 Hz, in the original)."
+            f"{LOADER}: {str(file)!r} line {k + 2} holds NaN or infinity; expected finite numbers."
         )
     return np.ascontiguousarray(values.T, dtype=np.float32)
 
@@ -102,7 +134,9 @@ def load_gameemo(
     subjects : int, list of int or None, default=None
         Subjects 1-28; None loads every subject present.
     games : int, list of int or None, default=None
-        Games 1-4 (G1 boring, G2 calm, G3 horror, G4 funny); None loads all four.
+        Games 1-4 (G1 boring, G2 calm, G3 horror, G4 funny); a requested game whose file is
+        absent raises ``FileNotFoundError``. None loads every game present: a partial copy
+        loads what is there, with a warning listing what is absent.
     target : {"game", "binary"}, default="game"
         ``"game"``: 4 classes (y = game - 1: boring, calm, horror, funny); ``"binary"``:
         G1/G2 -> 0 (``"boring_calm"``), G3/G4 -> 1 (``"horror_funny"``).
@@ -130,27 +164,35 @@ def load_gameemo(
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
-    game_ids = check_ids(games, "games", (1, 2, 3, 4), LOADER) or [1, 2, 3, 4]
+    game_ids = check_ids(games, "games", (1, 2, 3, 4), LOADER)
     check_choice(target, "target", list(TARGETS), LOADER)
     verbose = check_verbose(verbose, LOADER)
     codes, names = TARGETS[target]
 
     found = list_gameemo_files(root)
+    wanted = game_ids or [1, 2, 3, 4]
     if subject_ids is None:
-        subject_ids = sorted({s for s, g in found if g in game_ids})
+        subject_ids = sorted({s for s, _ in found})  # every subject of the copy
         if not subject_ids:
             raise FileNotFoundError(
                 f"{LOADER}: no SxxGyAllChannels.csv under {str(root)!r}; expected the GAMEEMO "
                 "folder ((S01)/Preprocessed EEG Data/.csv format/S01G1AllChannels.csv ...)."
             )
+    keys, absent = [], []
     for s in subject_ids:
-        for g in game_ids:
-            if (s, g) not in found:
+        has_any = any((s, g) in found for g in wanted)
+        for g in wanted:
+            name = f"S{s:02d}G{g}AllChannels.csv"
+            if (s, g) in found:
+                keys.append((s, g))
+            elif game_ids is None and has_any:
+                absent.append(name)
+            else:
                 raise FileNotFoundError(
-                    f"{LOADER}: subject {s} game {g} requested but S{s:02d}G{g}AllChannels.csv "
-                    f"is not under {str(root)!r}."
+                    f"{LOADER}: subject {s} game {g} requested but {name} is not under "
+                    f"{str(root)!r}."
                 )
-    keys = [(s, g) for s in subject_ids for g in game_ids]
+    warn_missing(LOADER, "game file(s)", absent)
     sources = []
     for s, g in tqdm(keys, desc=LOADER, unit="file", disable=not verbose, leave=False):
         x = read_gameemo_csv(found[(s, g)])
@@ -181,7 +223,8 @@ def load_gameemo(
         ch_names=list(GAMEEMO14),
         target_names=list(names),
         description=(
-            f"GAMEEMO preprocessed EEG (128 Hz), subjects {subject_ids}, games {game_ids}, "
+            f"GAMEEMO preprocessed EEG (128 Hz), subjects {subject_ids}, games "
+            f"{game_ids or 'present'}, "
             f"target={target!r}, {window_seconds} s windows, overlap {overlap}."
         ),
     )

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..features._filtering import subtract_baseline
 from ._windowing import n_windows, window_params
 
-__all__ = ["DatasetFormatError", "TrialSource", "assemble_windows"]
+__all__ = ["DatasetFormatError", "TrialSource", "assemble_windows", "trial_id"]
 
 
 class DatasetFormatError(ValueError):
@@ -71,7 +72,9 @@ def assemble_windows(
     Returns
     -------
     dict with ``X`` (n_windows, n_channels, n_times) float32, ``y``, ``groups`` (subject),
-    ``trials`` (int id unique per subject-session-trial, in source order) and ``frame``.
+    ``trials`` and ``frame``. A trial's id is :func:`trial_id` of its subject, session and
+    trial number: it names the recording, so it is the same whatever else is selected, and
+    two loads (e.g. of different sessions) never share an id.
     """
     length, step = window_params(sfreq, window_seconds, overlap, where=loader)
     keep_masks: list[np.ndarray | None] = []
@@ -142,7 +145,7 @@ def assemble_windows(
     for key in label_cols:
         col = np.array([m[4].get(key, np.nan) for _, m in kept])
         frame[key] = np.repeat(col, reps)
-    trial_ids = np.repeat(np.array([k for k, _ in kept], dtype=np.int64), reps)
+    trial_ids = np.repeat(np.array([trial_id(m[0], m[1], m[2]) for _, m in kept]), reps)
     return {
         "X": X,
         "y": np.repeat(targets.astype(y_dtype), reps),
@@ -150,6 +153,17 @@ def assemble_windows(
         "trials": trial_ids,
         "frame": frame,
     }
+
+
+def trial_id(subject: int, session: int, trial: int) -> np.int64:
+    """``subject * 10**6 + session * 1000 + trial``: e.g. subject 2, session 3, trial 7 is
+    2003007. Session and trial numbers must lie in 0-999."""
+    if not (0 <= session < 1000 and 0 <= trial < 1000 and subject >= 0):
+        raise ValueError(
+            f"trial_id: subject {subject}, session {session}, trial {trial} do not fit the "
+            "subject * 10**6 + session * 1000 + trial scheme (session and trial in 0-999)."
+        )
+    return np.int64(subject) * 1_000_000 + session * 1000 + trial
 
 
 def _clean_windows(bad: np.ndarray, n: int, length: int, step: int) -> np.ndarray:
@@ -208,13 +222,15 @@ def check_ids(value, name: str, known: Iterable[int], loader: str) -> list[int] 
     if value is None:
         return None
     known = sorted(known)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
         value = [value]
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValueError(f"{loader}: {name} must be None, an int or a list of ints; got {value!r}.")
     out = []
     for v in value:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Integral):
             raise ValueError(f"{loader}: {name} must contain ints; got {v!r} in {value!r}.")
         if int(v) not in known:
             raise ValueError(f"{loader}: {name} contains {v!r}; expected values in {known}.")
@@ -227,9 +243,11 @@ def check_ids(value, name: str, known: Iterable[int], loader: str) -> list[int] 
 
 def check_threshold(threshold, comparison: str, loader: str):
     if threshold is not None and (
-        isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
+        isinstance(threshold, bool | np.bool_)
+        or not isinstance(threshold, numbers.Real)
+        or not np.isfinite(threshold)
     ):
-        raise ValueError(f"{loader}: threshold must be a number or None; got {threshold!r}.")
+        raise ValueError(f"{loader}: threshold must be a finite number or None; got {threshold!r}.")
     check_choice(comparison, "comparison", (">", ">="), loader)
 
 
@@ -276,20 +294,28 @@ def check_rating_target(target, threshold, comparison, scales: Sequence[str], lo
         )
 
 
-def label_map_codes(label_map, loader: str) -> tuple[dict, list[str]]:
+def label_map_codes(label_map, loader: str, known) -> tuple[dict, list[str]]:
     """``{raw_label: class_name}`` -> ``({raw_label: code}, target_names)``.
 
     Codes follow the first appearance of each class name in the mapping, so several raw labels
-    may share one class; raw labels absent from the mapping are dropped.
+    may share one class; raw labels absent from the mapping are dropped. Every key must be one
+    of the dataset's raw labels ``known`` (a key that matches nothing would silently drop the
+    class it was meant for).
     """
     if not isinstance(label_map, Mapping) or not label_map:
         raise ValueError(
             f"{loader}: label_map must be a non-empty dict {{raw_label: class_name}}; "
             f"got {label_map!r}."
         )
+    known = sorted(known)
     names: list[str] = []
     codes = {}
     for raw, name in label_map.items():
+        if isinstance(raw, bool | np.bool_) or raw not in known:
+            raise ValueError(
+                f"{loader}: label_map key {raw!r} is not a raw label of the dataset; expected "
+                f"keys among {known}."
+            )
         if not isinstance(name, str):
             raise ValueError(f"{loader}: label_map values must be class names; got {name!r}.")
         if name not in names:
@@ -302,39 +328,38 @@ def label_map_codes(label_map, loader: str) -> tuple[dict, list[str]]:
 
 
 def remove_baseline(
-    trial: np.ndarray, baseline: np.ndarray, method: str | None, segment: int
+    trial: np.ndarray, baseline: np.ndarray, method: str | None, segment: int, where: str
 ) -> np.ndarray:
     """Subtract a pre-trial baseline from a (n_channels, n_samples) trial; float32 result.
 
     ``"segment"``: the baseline is cut into 1 s segments (``segment`` samples), their mean
     segment is subtracted from every consecutive 1 s segment of the trial (the usual DEAP /
     DREAMER practice). ``"mean"``: the per-channel mean of the baseline is subtracted.
-    ``None``: the trial is returned as is (float32).
+    ``None``: the trial is returned as is (float32). The computation is the one of
+    :func:`skemotion.features.functional.remove_baseline` (``"base_mean"`` with ``segment``);
+    errors name ``where`` (the loader, file and trial).
     """
-    out = np.array(trial, dtype=np.float32, copy=True)
     if method is None:
-        return out
-    if method == "mean":
-        out -= baseline.mean(axis=1, keepdims=True).astype(np.float32)
-        return out
-    n_seg = baseline.shape[1] // segment
-    if n_seg == 0:
-        raise ValueError(
-            f"baseline of {baseline.shape[1]} samples is shorter than one {segment}-sample segment."
-        )
-    template = (
-        baseline[:, : n_seg * segment]
-        .reshape(baseline.shape[0], n_seg, segment)
-        .mean(axis=1)
-        .astype(np.float32)
+        return np.array(trial, dtype=np.float32, copy=True)
+    out = subtract_baseline(
+        np.asarray(trial, dtype=np.float64)[np.newaxis],
+        np.asarray(baseline)[np.newaxis],
+        "base_mean" if method == "segment" else "mean",
+        segment,
+        where,
     )
-    n_full = out.shape[1] // segment
-    body = out[:, : n_full * segment].reshape(out.shape[0], n_full, segment)
-    body -= template[:, None, :]
-    rest = out.shape[1] - n_full * segment
-    if rest:
-        out[:, n_full * segment :] -= template[:, :rest]
-    return out
+    return out[0].astype(np.float32)
+
+
+def warn_missing(loader: str, what: str, items: list[str]) -> None:
+    """Warn that a selection of None loaded a partial copy (``items`` were not there)."""
+    if items:
+        shown = ", ".join(items[:10]) + (" ..." if len(items) > 10 else "")
+        warnings.warn(
+            f"{loader}: the copy is partial, {len(items)} {what} absent and not loaded: {shown}",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def warn_skipped(loader: str, what: str, items: list[str]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
+from .._montages import SEED62
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -18,8 +19,8 @@ from ._loading import (
     check_path,
     check_verbose,
     label_map_codes,
+    warn_missing,
 )
-from ._montages import SEED62
 
 SFREQ = 200.0
 _FILE_RE = re.compile(r"^(\d+)_(\d{8})\.mat$")
@@ -34,6 +35,27 @@ SEED_IV_LABELS = {
     1: (1, 2, 3, 0, 2, 0, 0, 1, 0, 1, 2, 1, 1, 1, 2, 3, 2, 2, 3, 3, 0, 3, 0, 3),
     2: (2, 1, 3, 0, 0, 2, 0, 2, 3, 3, 2, 3, 2, 0, 1, 1, 2, 1, 0, 3, 0, 1, 3, 1),
     3: (1, 2, 2, 1, 3, 3, 3, 1, 1, 2, 1, 0, 2, 3, 3, 0, 2, 3, 0, 0, 2, 0, 1, 0),
+}
+# The dates in the names of the 45 files of SEED's Preprocessed_EEG, per subject, in session
+# order (the dataset's file list, as published with it). A file is identified by its name: its
+# session is the position of its date here, never its position among the files that happen to
+# be present or readable.
+SEED_SESSION_DATES = {
+    1: ("20131027", "20131030", "20131107"),
+    2: ("20140404", "20140413", "20140419"),
+    3: ("20140603", "20140611", "20140629"),
+    4: ("20140621", "20140702", "20140705"),
+    5: ("20140411", "20140418", "20140506"),
+    6: ("20130712", "20131016", "20131113"),
+    7: ("20131027", "20131030", "20131106"),
+    8: ("20140511", "20140514", "20140521"),
+    9: ("20140620", "20140627", "20140704"),
+    10: ("20131130", "20131204", "20131211"),
+    11: ("20140618", "20140625", "20140630"),
+    12: ("20131127", "20131201", "20131207"),
+    13: ("20140527", "20140603", "20140610"),
+    14: ("20140601", "20140615", "20140627"),
+    15: ("20130709", "20131016", "20131105"),
 }
 SEED_IV_TARGETS = {
     "emotion": {0: "neutral", 1: "sad", 2: "fear", 3: "happy"},
@@ -51,15 +73,39 @@ def _seed_iv_dir(path: Path) -> Path:
     return sub if sub.is_dir() else path
 
 
-def list_seed_files(path) -> dict[int, list[Path]]:
-    """``{subject: [session 1 file, session 2 file, ...]}`` (dates ascending) for SEED."""
+def list_seed_files(path) -> dict[int, dict[int, Path]]:
+    """``{subject: {session: file}}`` of the SEED files under ``path``, from their names.
+
+    A file's session is the rank of its date among the subject's three documented dates
+    (:data:`SEED_SESSION_DATES`); a copy whose dates differ from those is read by date order,
+    which needs all three files of the subject. Every entry named ``{subject}_{yyyymmdd}.mat``
+    counts, whether or not it can be read (a directory, a broken link or an unreadable file is
+    reported when it is loaded, under its own name): a missing or broken file never shifts the
+    session number of another.
+    """
     folder = _seed_dir(check_path(path, "load_seed"))
-    found: dict[int, list[tuple[str, Path]]] = {}
+    by_date: dict[int, dict[str, Path]] = {}
     for f in folder.iterdir():
         m = _FILE_RE.match(f.name)
-        if m and f.is_file():
-            found.setdefault(int(m.group(1)), []).append((m.group(2), f))
-    return {s: [f for _, f in sorted(v)] for s, v in sorted(found.items())}
+        if m and 1 <= int(m.group(1)) <= 15:
+            by_date.setdefault(int(m.group(1)), {})[m.group(2)] = f
+    out = {}
+    for subject, files in sorted(by_date.items()):
+        dates = sorted(files)
+        known = SEED_SESSION_DATES[subject]
+        if set(dates) <= set(known):
+            out[subject] = {known.index(d) + 1: files[d] for d in dates}
+        elif len(dates) == 3:
+            out[subject] = {k + 1: files[d] for k, d in enumerate(dates)}
+        else:
+            expected = [f"{subject}_{d}.mat" for d in known]
+            raise DatasetFormatError(
+                f"load_seed: cannot tell the sessions of subject {subject} from "
+                f"{[files[d].name for d in dates]} in {str(folder)!r}: the documented files are "
+                f"{expected}, and a copy with other dates needs all three files (their date order "
+                "gives the sessions)."
+            )
+    return out
 
 
 def list_seed_iv_files(path) -> dict[tuple[int, int], Path]:
@@ -70,9 +116,10 @@ def list_seed_iv_files(path) -> dict[tuple[int, int], Path]:
         sub = folder / str(sess)
         if not sub.is_dir():
             continue
+        # names only, as for SEED: an unreadable entry is reported by name when it is loaded
         for f in sorted(sub.iterdir()):
             m = _FILE_RE.match(f.name)
-            if m and f.is_file():
+            if m:
                 key = (int(m.group(1)), sess)
                 if key in found:
                     raise DatasetFormatError(
@@ -150,11 +197,11 @@ def _read_seed_labels(folder: Path) -> tuple[int, ...]:
     return labels
 
 
-def _resolve_targets(target, label_map, choices: dict, loader: str):
+def _resolve_targets(target, label_map, choices: dict, loader: str, raw_labels):
     if label_map is None:
         check_choice(target, "target", list(choices), loader)
         label_map = choices[target]
-    return label_map_codes(label_map, loader)
+    return label_map_codes(label_map, loader, raw_labels)
 
 
 def _build(loader, plan, codes, names, window_seconds, overlap, verbose, description):
@@ -178,7 +225,7 @@ def _build(loader, plan, codes, names, window_seconds, overlap, verbose, descrip
                     n_samples=n_samples,
                     load=load,
                     target=codes[raw],
-                    labels={"label": raw},
+                    labels={"date": _FILE_RE.match(file.name).group(2), "label": raw},
                 )
             )
     out = assemble_windows(
@@ -220,7 +267,12 @@ def load_seed(
     subjects : int, list of int or None, default=None
         Subjects 1-15; None loads every subject present.
     sessions : int, list of int or None, default=None
-        Sessions 1-3 (a subject's three files in ascending date order); None loads all.
+        Sessions 1-3. A file's session is given by the date in its name (the subject's three
+        dates in ascending order, e.g. ``1_20131027.mat`` is subject 1's session 1), never by
+        its position among the files present. A requested session whose file is absent raises
+        ``FileNotFoundError`` naming the file. None loads every session present: a partial
+        copy (some sessions of a subject only) loads what is there, with a warning listing
+        what is absent.
     target : {"emotion", "positive_negative"}, default="emotion"
         ``"emotion"``: 3 classes, y 0 negative, 1 neutral, 2 positive (raw labels -1, 0, 1).
         ``"positive_negative"``: neutral trials dropped, y 0 negative, 1 positive.
@@ -238,8 +290,9 @@ def load_seed(
     -------
     bunch : sklearn.utils.Bunch
         ``X`` (n_windows, 62, n_times) float32, ``y`` int codes, ``groups`` subject,
-        ``trials`` unique per subject-session-trial, ``sfreq`` 200.0, ``ch_names`` (SEED
-        order), ``target_names``, ``frame`` with subject, session, trial (1-15), start (s), label
+        ``trials`` (``subject * 10**6 + session * 1000 + trial``, the same whatever the
+        selection), ``sfreq`` 200.0, ``ch_names`` (SEED order), ``target_names``, ``frame``
+        with subject, session, date (``yyyymmdd`` of the file), trial (1-15), start (s), label
         (raw -1/0/1).
 
     Notes
@@ -251,8 +304,8 @@ def load_seed(
     loader = "load_seed"
     root = check_path(path, loader)
     subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
-    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader) or [1, 2, 3]
-    codes, names = _resolve_targets(target, label_map, SEED_TARGETS, loader)
+    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader)
+    codes, names = _resolve_targets(target, label_map, SEED_TARGETS, loader, (-1, 0, 1))
     verbose = check_verbose(verbose, loader)
 
     folder = _seed_dir(root)
@@ -265,17 +318,22 @@ def load_seed(
             )
         subject_ids = sorted(found)
     labels = _read_seed_labels(folder)
-    plan = []
+    plan, absent = [], []
     for s in subject_ids:
-        files = found.get(s, [])
-        for sess in session_ids:
-            if sess > len(files):
-                raise FileNotFoundError(
-                    f"{loader}: subject {s} session {sess} requested but {str(folder)!r} holds "
-                    f"{len(files)} file(s) '{s}_<yyyymmdd>.mat' ({[f.name for f in files]}); "
-                    "expected 3, one per session, dates ascending."
-                )
-            plan.append((s, sess, files[sess - 1], labels))
+        files = found.get(s, {})
+        for sess in session_ids or (1, 2, 3):
+            if sess in files:
+                plan.append((s, sess, files[sess], labels))
+                continue
+            expected = f"{s}_{SEED_SESSION_DATES[s][sess - 1]}.mat"
+            if session_ids is None and files:
+                absent.append(f"subject {s} session {sess} ({expected})")
+                continue
+            raise FileNotFoundError(
+                f"{loader}: subject {s} session {sess} requested but {str(folder)!r} has no "
+                f"{expected!r} (files of subject {s}: {sorted(f.name for f in files.values())})."
+            )
+    warn_missing(loader, "session file(s)", absent)
     return _build(
         loader,
         plan,
@@ -284,7 +342,8 @@ def load_seed(
         window_seconds,
         overlap,
         verbose,
-        f"SEED preprocessed EEG (200 Hz), subjects {subject_ids}, sessions {session_ids}, "
+        f"SEED preprocessed EEG (200 Hz), subjects {subject_ids}, sessions "
+        f"{session_ids or 'present'}, "
         f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
     )
 
@@ -310,8 +369,10 @@ def load_seed_iv(
     subjects : int, list of int or None, default=None
         Subjects 1-15; None loads every subject present.
     sessions : int, list of int or None, default=None
-        Sessions 1-3 (the folder number); None loads all. Each session has its own
-        stimuli and label order (built in, from the dataset's documentation).
+        Sessions 1-3 (the folder number). A requested session whose file is absent raises
+        ``FileNotFoundError``. None loads every session present: a partial copy loads what is
+        there, with a warning listing what is absent. Each session has its own stimuli and
+        label order (built in, from the dataset's documentation).
     target : {"emotion", "binary"}, default="emotion"
         ``"emotion"``: 4 classes, y = raw label: 0 neutral, 1 sad, 2 fear, 3 happy.
         ``"binary"``: neutral, sad and fear -> 0 (``"not_happy"``), happy -> 1 (``"happy"``).
@@ -328,34 +389,40 @@ def load_seed_iv(
     Returns
     -------
     bunch : sklearn.utils.Bunch
-        As :func:`load_seed`; ``trial`` is 1-24 and ``label`` the raw 0-3 label.
+        As :func:`load_seed`; ``trial`` is 1-24, ``label`` the raw 0-3 label and ``date`` the
+        date in the file name.
     """
     loader = "load_seed_iv"
     root = check_path(path, loader)
     subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
-    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader) or [1, 2, 3]
-    codes, names = _resolve_targets(target, label_map, SEED_IV_TARGETS, loader)
+    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader)
+    codes, names = _resolve_targets(target, label_map, SEED_IV_TARGETS, loader, (0, 1, 2, 3))
     verbose = check_verbose(verbose, loader)
 
     folder = _seed_iv_dir(root)
     found = list_seed_iv_files(root)
+    wanted = session_ids or [1, 2, 3]
     if subject_ids is None:
-        subject_ids = sorted({s for s, sess in found if sess in session_ids})
+        subject_ids = sorted({s for s, _ in found})  # every subject of the copy
         if not subject_ids:
             raise FileNotFoundError(
-                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in {str(folder)!r}/"
-                f"{{{','.join(map(str, session_ids))}}}; expected the SEED-IV eeg_raw_data "
-                "folder with session folders 1, 2, 3."
+                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in the session folders 1, "
+                f"2, 3 of {str(folder)!r}; expected the SEED-IV eeg_raw_data folder."
             )
-    plan = []
+    plan, absent = [], []
     for s in subject_ids:
-        for sess in session_ids:
-            if (s, sess) not in found:
+        has_any = any((s, k) in found for k in wanted)
+        for sess in wanted:
+            if (s, sess) in found:
+                plan.append((s, sess, found[(s, sess)], SEED_IV_LABELS[sess]))
+            elif session_ids is None and has_any:
+                absent.append(f"subject {s} session {sess}")
+            else:
                 raise FileNotFoundError(
                     f"{loader}: subject {s} session {sess} requested but no "
                     f"'{s}_<yyyymmdd>.mat' exists in {str(folder / str(sess))!r}."
                 )
-            plan.append((s, sess, found[(s, sess)], SEED_IV_LABELS[sess]))
+    warn_missing(loader, "session file(s)", absent)
     return _build(
         loader,
         plan,
@@ -364,6 +431,7 @@ def load_seed_iv(
         window_seconds,
         overlap,
         verbose,
-        f"SEED-IV raw EEG (200 Hz), subjects {subject_ids}, sessions {session_ids}, "
+        f"SEED-IV raw EEG (200 Hz), subjects {subject_ids}, sessions "
+        f"{session_ids or 'present'}, "
         f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
     )

@@ -59,8 +59,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._montages import GRID_9X9, MONTAGES
+from ..features._backend import check_positive_finite, check_sfreq
 from ._base import make_dataset_bunch
-from ._montages import GRID_9X9, MONTAGES
 
 __all__ = ["make_eeg_emotion", "make_ecg_emotion"]
 
@@ -190,16 +191,19 @@ def make_eeg_emotion(
     n_subjects = _check_int("n_subjects", n_subjects, 1, func)
     n_trials_per_class = _check_int("n_trials_per_class", n_trials_per_class, 1, func)
     n_windows_per_trial = _check_int("n_windows_per_trial", n_windows_per_trial, 1, func)
-    if n_classes not in _CLASS_NAMES:
+    if (
+        isinstance(n_classes, bool | np.bool_)
+        or not isinstance(n_classes, numbers.Integral)
+        or n_classes not in _CLASS_NAMES
+    ):
         raise ValueError(f"{func}: argument n_classes must be 2, 3 or 4; got {n_classes!r}.")
-    if not np.isfinite(effect_size) or effect_size < 0:
-        raise ValueError(f"{func}: argument effect_size must be >= 0; got {effect_size!r}.")
-    if not (np.isfinite(window_seconds) and window_seconds > 0):
-        raise ValueError(f"{func}: argument window_seconds must be > 0; got {window_seconds!r}.")
+    n_classes = int(n_classes)
+    check_positive_finite(effect_size, "effect_size", func, allow_zero=True)
+    check_positive_finite(window_seconds, "window_seconds", func)
     rng = check_random_state(random_state)
     ch_names = list(MONTAGES[montage]["ch_names"])
     sfreq = MONTAGES[montage]["sfreq"]
-    if artifacts and not 0 < line_freq < sfreq / 2:
+    if artifacts and not (check_positive_finite(line_freq, "line_freq", func) < sfreq / 2):
         raise ValueError(
             f"{func}: argument line_freq must lie in (0, {sfreq / 2}) Hz; got {line_freq!r}."
         )
@@ -379,9 +383,9 @@ def make_ecg_emotion(
     n_subjects = _check_int("n_subjects", n_subjects, 1, func)
     n_trials_per_class = _check_int("n_trials_per_class", n_trials_per_class, 1, func)
     n_windows_per_trial = _check_int("n_windows_per_trial", n_windows_per_trial, 1, func)
-    if not (np.isfinite(effect_size) and effect_size >= 0):
-        raise ValueError(f"{func}: argument effect_size must be >= 0; got {effect_size!r}.")
-    if not (np.isfinite(sfreq) and sfreq >= 64):
+    check_positive_finite(effect_size, "effect_size", func, allow_zero=True)
+    check_positive_finite(window_seconds, "window_seconds", func)
+    if check_sfreq(sfreq, func) < 64:
         raise ValueError(f"{func}: argument sfreq must be >= 64 Hz; got {sfreq!r}.")
     rng = check_random_state(random_state)
     n_times = int(round(window_seconds * sfreq))

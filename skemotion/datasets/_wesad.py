@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import scipy.signal
 from tqdm.auto import tqdm
 
+from ..features._filtering import resample_fraction
 from ._base import make_dataset_bunch
 from ._loading import (
     DatasetFormatError,
@@ -43,11 +43,18 @@ def list_wesad_files(path) -> dict[int, Path]:
     root = check_path(path, LOADER)
     if (root / "WESAD").is_dir():
         root = root / "WESAD"
-    found = {}
+    found: dict[int, Path] = {}
+    # names only: an unreadable entry under a subject's name is reported by name when loaded
     for f in sorted([*root.glob("S*/S*.pkl"), *root.glob("S*.pkl")]):
         m = _FILE_RE.match(f.name)
-        if m and f.is_file():
-            found.setdefault(int(m.group(1)), f)
+        if not m:
+            continue
+        s = int(m.group(1))
+        if s in found:
+            raise DatasetFormatError(
+                f"{LOADER}: subject {s} has two files, {str(found[s])!r} and {str(f)!r}; keep one."
+            )
+        found[s] = f
     return found
 
 
@@ -104,12 +111,23 @@ def _check_channels(channels) -> list[str]:
     return channels
 
 
-def _segments(label: np.ndarray, keep) -> list[tuple[int, int, int]]:
-    """Contiguous runs ``(start, stop, value)`` of ``label`` whose value is in ``keep``."""
+def _segments(label: np.ndarray, keep) -> list[tuple[int, int, int, int]]:
+    """Contiguous runs ``(block, start, stop, value)`` of ``label`` whose value is in ``keep``.
+
+    ``block`` numbers the runs of every study condition (labels 1-4) from 1 in recording
+    order, so a block keeps its number whatever ``keep`` selects.
+    """
     change = np.flatnonzero(np.diff(label)) + 1
     starts = np.concatenate([[0], change])
     stops = np.concatenate([change, [label.size]])
-    return [(a, b, int(label[a])) for a, b in zip(starts, stops) if int(label[a]) in keep]
+    out, block = [], 0
+    for a, b in zip(starts, stops):
+        value = int(label[a])
+        if value in CONDITIONS:
+            block += 1
+            if value in keep:
+                out.append((block, a, b, value))
+    return out
 
 
 def load_wesad(
@@ -140,7 +158,8 @@ def load_wesad(
         Chest channels among ``"ECG"``, ``"EMG"``, ``"EDA"``, ``"Temp"``, ``"Resp"``.
     resample : float or None, default=None
         Resample each condition block to this rate (polyphase, ``scipy.signal.resample_poly``),
-        e.g. 256 Hz to match the ECG of other datasets; None keeps 700 Hz.
+        e.g. 256 Hz to match the ECG of other datasets; a rate that no ratio p/q with
+        q <= 1000 reaches exactly is refused. None keeps 700 Hz.
     window_seconds : float, default=10.0
         Window length in seconds (10 s is common for ECG).
     overlap : float, default=0.0
@@ -166,16 +185,10 @@ def load_wesad(
     subject_ids = check_ids(subjects, "subjects", SUBJECTS, LOADER)
     check_choice(target, "target", list(TARGETS), LOADER)
     channels = _check_channels(channels)
-    if resample is not None and (
-        isinstance(resample, bool) or not isinstance(resample, int | float) or resample <= 0
-    ):
-        raise ValueError(
-            f"{LOADER}: resample must be a positive rate in Hz or None; got {resample!r}."
-        )
+    ratio = None if resample is None else resample_fraction(SFREQ, resample, LOADER, "resample")
     verbose = check_verbose(verbose, LOADER)
     codes, names = TARGETS[target]
     sfreq = SFREQ if resample is None else float(resample)
-    ratio = None if resample is None else Fraction(sfreq / SFREQ).limit_denominator(1000)
 
     found = list_wesad_files(root)
     if subject_ids is None:
@@ -192,7 +205,7 @@ def load_wesad(
     sources = []
     for s in tqdm(subject_ids, desc=LOADER, unit="file", disable=not verbose, leave=False):
         signal, label = read_wesad_file(found[s], channels)
-        for k, (a, b, value) in enumerate(_segments(label, codes)):
+        for k, a, b, value in _segments(label, codes):
             block = signal[:, a:b]
             if ratio is not None:
                 block = scipy.signal.resample_poly(
@@ -203,7 +216,7 @@ def load_wesad(
                 TrialSource(
                     subject=s,
                     session=1,
-                    trial=k + 1,
+                    trial=k,
                     n_samples=block.shape[1],
                     load=lambda x=block: x,
                     target=codes[value],

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..features._backend import check_sfreq
+
 
 def window_params(
     sfreq: float, window_seconds: float, overlap: float, *, where: str = "windows"
@@ -97,7 +99,11 @@ def sliding_windows(
     """
     data = np.asarray(data)
     if data.ndim != 2:
-        raise ValueError(f"data must be 2-D (n_channels, n_samples); got shape {data.shape}.")
+        raise ValueError(
+            f"sliding_windows: argument data must be 2-D (n_channels, n_samples); got shape "
+            f"{data.shape}."
+        )
+    sfreq = check_sfreq(sfreq, "sliding_windows")
     length, step = window_params(sfreq, window_seconds, overlap, where="sliding_windows")
     n = n_windows(data.shape[1], length, step)
     if n == 0:
