@@ -40,7 +40,8 @@ __all__ = [
 
 
 def _name(estimator) -> str:
-    return type(estimator).__name__
+    """The name in messages: the estimator's class, or a function's name given as a string."""
+    return estimator if isinstance(estimator, str) else type(estimator).__name__
 
 
 @contextmanager

@@ -10,7 +10,6 @@ scikit-learn nor torch at import time, so that ``skemotion.features.functional``
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from numbers import Real
@@ -77,14 +76,7 @@ def check_finite_array(value, name: str, where: str) -> np.ndarray:
 
     if is_torch(value):
         value = value.detach().cpu().numpy()
-    return _check(_namesake(where), value, name, dtype=[np.float64, np.float32])
-
-
-@functools.cache
-def _namesake(name: str):
-    # skemotion._validation names ``type(estimator).__name__`` in its messages: an instance of
-    # a class called after the function lets a function use the same checks.
-    return type(name, (), {})()
+    return _check(where, value, name, dtype=[np.float64, np.float32])
 
 
 def check_sfreq(sfreq, where: str, arg: str = "sfreq") -> float:
@@ -96,7 +88,7 @@ def check_sfreq(sfreq, where: str, arg: str = "sfreq") -> float:
     """
     from .._validation import check_sfreq as _check
 
-    return _check(_namesake(where), sfreq, arg)
+    return _check(where, sfreq, arg)
 
 
 def check_positive_finite(value, name: str, where: str, *, allow_zero: bool = False) -> float:
