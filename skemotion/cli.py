@@ -1,9 +1,11 @@
 """The ``skemotion`` command.
 
-``skemotion benchmark`` runs the subject-wise (leave-one-subject-out) benchmark of
-:mod:`skemotion.benchmark` on the built-in synthetic corpus, or on a dataset the user has
-(``--dataset deap --data-path PATH``), prints the table and writes ``results.csv`` (one row per
-model and fold) and ``summary.json`` to the output folder.
+``skemotion benchmark`` runs the subject-wise benchmark of :mod:`skemotion.benchmark` on the
+built-in synthetic corpus, or on a dataset the user has (``--dataset deap --data-path PATH``),
+prints the table and one verdict per model, and writes the results to the output folder. Every
+option value is checked before any data are loaded or models trained: a bad value is a one-line
+usage error naming the option (exit status 2). Ctrl-C stops the run with exit status 130,
+keeping the folds already finished; the same command continues from them.
 """
 
 from __future__ import annotations
@@ -14,168 +16,530 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 SYNTHETIC_MONTAGES = ("seed62", "deap32", "emotiv14")
+EXIT_INTERRUPTED = 130
+
+_DESCRIPTION = "scikit-learn-compatible emotion recognition from EEG and ECG."
+_BENCH_DESCRIPTION = """\
+Subject-wise benchmark of the deep models beside a majority-class and a DE + logistic
+regression baseline on the same folds, with a paired Wilcoxon test of every model against
+both. Windows of one trial are never on both sides of a split, whatever the protocol.
+
+Protocols: loso (leave one subject out, the default), group-kfold (k folds of whole
+subjects), subject-dependent (within each subject, k folds of whole trials){cross}.
+
+The output folder receives results.csv (one row per model, seed and fold), subjects.csv (per
+test subject), summary.csv, comparisons.csv, summary.json, results.json (the full record:
+command, package versions, devices, seeds) and plots/*.png (with matplotlib). Files are
+replaced atomically. An interrupted run (Ctrl-C, exit status 130) keeps its finished folds:
+run the same command again to continue."""
+_EPILOG = """\
+examples:
+  skemotion benchmark                                   default run (a few minutes on 2 cores)
+  skemotion benchmark --models eegnet --epochs 5 --seeds 0 1 2
+  skemotion benchmark --protocol subject-dependent --n-jobs 4
+  skemotion benchmark --dataset deap --data-path ~/data/deap --subjects 1,2,3,4
+  skemotion benchmark --scheduler tcp://10.0.0.5:8786 --device cuda --precision bf16"""
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    from .benchmark import MODELS
+def _type(checker):
+    """An argparse ``type`` from a checker of :mod:`skemotion.benchmark._options`."""
+    from .benchmark._options import split_list
 
-    parser = argparse.ArgumentParser(prog="skemotion", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser(
-        "benchmark",
-        help="subject-wise LOSO benchmark of the deep models and baselines",
-        description="Leave-one-subject-out benchmark (trial-safe) of the deep models beside a "
-        "majority-class and a DE + logistic-regression baseline on the same folds.",
-    )
-    b.add_argument(
-        "--dataset",
-        default="synthetic",
-        help="'synthetic' (built in, default) or a dataset you have: deap, seed, seed_iv, "
-        "amigos, dreamer, gameemo, wesad (needs --data-path)",
-    )
-    b.add_argument("--data-path", type=Path, default=None, help="folder of your dataset copy")
-    b.add_argument(
-        "--montage",
-        default="emotiv14",
-        choices=SYNTHETIC_MONTAGES,
-        help="synthetic montage (default emotiv14: 14 channels, 128 Hz, 2 s windows, so the "
-        "default run takes minutes on a laptop CPU; deap32 is about 2x and seed62 about 7x the "
-        "compute)",
-    )
-    b.add_argument(
-        "--models",
-        default=",".join(MODELS),
-        help=f"comma-separated deep models (available: {','.join(MODELS)}; 'none' for "
-        "baselines only)",
-    )
-    b.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="training epochs of every deep model (default: each model's own budget, e.g. 60 "
-        "for EEGNet)",
-    )
-    b.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    b.add_argument("--precision", default="32", choices=["32", "bf16", "16-mixed"])
-    b.add_argument("--n-subjects", type=int, default=6, help="synthetic subjects (LOSO folds)")
-    b.add_argument(
-        "--subjects", default=None, help="comma-separated subject ids to load (real datasets)"
-    )
-    b.add_argument("--window-seconds", type=float, default=None, help="window length (s)")
-    b.add_argument("--effect-size", type=float, default=1.0, help="synthetic difficulty knob")
-    b.add_argument("--max-folds", type=int, default=None, help="stop after this many folds")
-    b.add_argument("--random-state", type=int, default=0)
-    b.add_argument("--output", type=Path, default=Path("skemotion_results"))
-    b.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser
+    def convert(text):
+        try:
+            values = [checker(v) for v in split_list(text)]
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"needs a value; got {text!r}")
+        return values
+
+    convert.__name__ = checker.__name__.removeprefix("check_")
+    return convert
 
 
-def _load_data(args):
-    from .datasets import make_eeg_emotion
+def _scalar(checker):
+    convert = _type(checker)
 
-    if args.dataset == "synthetic":
-        kwargs = {}
-        if args.window_seconds is not None:
-            kwargs["window_seconds"] = args.window_seconds
-        return make_eeg_emotion(
-            args.montage,
-            n_subjects=args.n_subjects,
-            effect_size=args.effect_size,
-            random_state=args.random_state,
-            **kwargs,
-        )
+    def one(text):
+        values = convert(text)
+        if len(values) != 1:
+            raise argparse.ArgumentTypeError(f"takes one value; got {text!r}")
+        return values[0]
+
+    one.__name__ = convert.__name__
+    return one
+
+
+def _names(kind, allowed):
+    """Type of a list option whose items must be among ``allowed`` (commas allowed)."""
+    from .benchmark._options import split_list
+
+    def convert(text):
+        values = split_list(text)
+        bad = [v for v in values if v not in allowed]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} {', '.join(map(repr, bad or [text]))}; allowed: "
+                f"{', '.join(allowed)}"
+            )
+        return values
+
+    convert.__name__ = kind
+    return convert
+
+
+def _existing_path(text):
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file or folder: {text!r}")
+    return path
+
+
+def _device(text):
+    from .benchmark._options import check_device
+
+    try:
+        return check_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _cross_dataset_available() -> bool:
     from . import datasets
 
-    loaders = getattr(datasets, "LOADERS", {})
-    if args.dataset not in loaders:
-        raise SystemExit(
-            f"skemotion benchmark: unknown --dataset {args.dataset!r}; available: "
-            f"{['synthetic', *sorted(loaders)]}"
+    return hasattr(datasets, "harmonize")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The ``skemotion`` parser and its ``benchmark`` sub-parser."""
+    from . import __version__
+    from .benchmark import ALIGNMENTS, PRECISIONS, PROTOCOLS, REGISTRY
+    from .benchmark._options import (
+        check_int_at_least,
+        check_n_jobs,
+        check_nonnegative_float,
+        check_nonnegative_int,
+        check_positive_float,
+        check_positive_int,
+    )
+    from .datasets import LOADERS
+
+    protocols = [p for p in PROTOCOLS if p != "cross-dataset" or _cross_dataset_available()]
+    parser = argparse.ArgumentParser(prog="skemotion", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"skemotion {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cross = (
+        ",\ncross-dataset (leave one dataset out: synthetic seed62, deap32 and emotiv14 corpora\n"
+        "resampled to 128 Hz on their common channels)"
+        if "cross-dataset" in protocols
+        else ""
+    )
+    b = sub.add_parser(
+        "benchmark",
+        help="subject-wise benchmark of the models and the baselines (run with --help)",
+        description=_BENCH_DESCRIPTION.format(cross=cross),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d = b.add_argument_group("data")
+    d.add_argument(
+        "--dataset",
+        default="synthetic",
+        choices=["synthetic", *LOADERS],
+        help="synthetic: the built-in corpus (default); otherwise a dataset you have, read "
+        "from --data-path",
+    )
+    d.add_argument(
+        "--data-path", type=_existing_path, metavar="PATH", help="your copy of --dataset"
+    )
+    d.add_argument(
+        "--subjects",
+        nargs="+",
+        type=_type(check_positive_int),
+        metavar="ID",
+        help="subjects to load from --data-path (ids >= 1, spaces or commas; default all)",
+    )
+    d.add_argument(
+        "--montage",
+        choices=SYNTHETIC_MONTAGES,
+        help="synthetic montage (default emotiv14: 14 channels, 128 Hz; deap32 costs about 2x "
+        "and seed62 about 7x the compute)",
+    )
+    d.add_argument(
+        "--n-subjects",
+        type=_scalar(check_int_at_least(2)),
+        metavar="N",
+        help="synthetic subjects, at least 2 (default 6)",
+    )
+    d.add_argument(
+        "--effect-size",
+        type=_scalar(check_nonnegative_float),
+        metavar="X",
+        help="synthetic class effect, >= 0 (0: no class information; default 1.0)",
+    )
+    d.add_argument(
+        "--data-seed",
+        type=_scalar(check_nonnegative_int),
+        metavar="N",
+        help="seed of the synthetic corpus, >= 0 (default 0)",
+    )
+    d.add_argument(
+        "--window-seconds",
+        type=_scalar(check_positive_float),
+        metavar="S",
+        help="window length in seconds, > 0 (default: 2 for the synthetic corpus, the "
+        "loader's own otherwise)",
+    )
+    p = b.add_argument_group("protocol")
+    p.add_argument(
+        "--protocol",
+        default="loso",
+        choices=protocols,
+        help="evaluation protocol (default loso); see above",
+    )
+    p.add_argument(
+        "--n-splits",
+        type=_scalar(check_int_at_least(2)),
+        metavar="K",
+        help="folds of group-kfold (default 5) or per subject in subject-dependent (default: "
+        "the fewest trials a subject has of one class, 2 to 5)",
+    )
+    p.add_argument(
+        "--max-folds",
+        type=_scalar(check_positive_int),
+        metavar="N",
+        help="only the first N folds, N >= 1 (a quick look)",
+    )
+    m = b.add_argument_group("models")
+    m.add_argument(
+        "--models",
+        nargs="+",
+        type=_names("model", [*REGISTRY, "none"]),
+        metavar="NAME",
+        help=f"models to run, spaces or commas (available: "
+        f"{', '.join(n for n, s in REGISTRY.items() if not s.baseline)}; default: "
+        f"{', '.join(n for n, s in REGISTRY.items() if s.default and not s.baseline)}); the "
+        f"baselines {' and '.join(n for n, s in REGISTRY.items() if s.baseline)} always run; "
+        "none: the baselines only",
+    )
+    if len(ALIGNMENTS) > 1:
+        m.add_argument(
+            "--align",
+            nargs="+",
+            type=_names("alignment", list(ALIGNMENTS)),
+            metavar="NAME",
+            help=f"per-subject, label-free alignment before every model and baseline; several "
+            f"values run each on the same folds ({', '.join(ALIGNMENTS)}; default none)",
         )
-    if args.data_path is None:
-        raise SystemExit(f"skemotion benchmark: --dataset {args.dataset} needs --data-path PATH")
-    kwargs = {}
-    if args.subjects:
-        kwargs["subjects"] = [
-            int(s) if s.strip().isdigit() else s.strip() for s in args.subjects.split(",")
-        ]
+    m.add_argument(
+        "--epochs",
+        type=_scalar(check_positive_int),
+        metavar="N",
+        help="training epochs of every deep model, N >= 1 (default: each model's own "
+        "budget, e.g. 60 for EEGNet; results.csv records what ran)",
+    )
+    m.add_argument(
+        "--seeds",
+        nargs="+",
+        type=_type(check_nonnegative_int),
+        metavar="S",
+        help="training seeds, >= 0; every model runs once per seed on the same folds (default 0)",
+    )
+    m.add_argument(
+        "--device",
+        type=_device,
+        default="auto",
+        metavar="DEVICE",
+        help="device of the deep models: auto (CUDA when available, the default), cpu, cuda, "
+        "cuda:N",
+    )
+    m.add_argument(
+        "--precision",
+        default="32",
+        choices=PRECISIONS,
+        help="training precision of the deep models (default 32; bf16 also on CPU; 16-mixed "
+        "on CUDA only)",
+    )
+    e = b.add_argument_group("execution")
+    e.add_argument(
+        "--n-jobs",
+        type=_scalar(check_n_jobs),
+        metavar="N",
+        help="folds run in parallel through joblib (default 1; -1: all cores, or all "
+        "workers of --scheduler)",
+    )
+    e.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the folds on a Dask cluster through joblib's dask backend, e.g. "
+        "tcp://host:8786 (needs skemotion[dask])",
+    )
+    o = b.add_argument_group("output")
+    o.add_argument(
+        "--output",
+        type=Path,
+        default=Path("skemotion_results"),
+        metavar="DIR",
+        help="results folder (default skemotion_results); a run continues from the folds "
+        "it already holds",
+    )
+    o.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard results of another configuration found in --output",
+    )
+    o.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
+    o.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser, b
+
+
+def _flat(values):
+    return None if values is None else [v for group in values for v in group]
+
+
+def _check_args(b, args) -> None:
+    """Combinations of options; each error names the option (exit status 2)."""
+    synthetic = args.dataset == "synthetic"
+    if synthetic:
+        for opt in ("data_path", "subjects"):
+            if getattr(args, opt) is not None:
+                b.error(f"argument --{opt.replace('_', '-')}: only for a --dataset you have "
+                        "(deap, seed, ...), not the synthetic corpus")  # fmt: skip
+    else:
+        if args.data_path is None:
+            b.error(f"argument --data-path: --dataset {args.dataset} needs --data-path PATH")
+        for opt in ("montage", "n_subjects", "effect_size", "data_seed"):
+            if getattr(args, opt) is not None:
+                b.error(f"argument --{opt.replace('_', '-')}: only for --dataset synthetic")
+    if args.protocol in ("loso", "cross-dataset") and args.n_splits is not None:
+        b.error(f"argument --n-splits: only for group-kfold and subject-dependent, not "
+                f"{args.protocol}")  # fmt: skip
+    if args.protocol == "cross-dataset":
+        if not synthetic:
+            b.error("argument --protocol: cross-dataset runs on the synthetic corpora only")
+        if args.montage is not None:
+            b.error("argument --montage: cross-dataset uses all three synthetic montages")
+    if args.protocol == "group-kfold" and synthetic:
+        k = args.n_splits or 5
+        if (args.n_subjects or 6) < k:
+            b.error(f"argument --n-splits: group-kfold with {k} folds needs at least {k} "
+                    f"subjects; --n-subjects is {args.n_subjects or 6}")  # fmt: skip
+    seeds = _flat(args.seeds)
+    if seeds is not None and len(set(seeds)) != len(seeds):
+        b.error(f"argument --seeds: seeds must be distinct; got {' '.join(map(str, seeds))}")
+    models = _flat(args.models)
+    if models is not None and "none" in models and len(models) > 1:
+        b.error("argument --models: none (baselines only) cannot be combined with models")
+    align = _flat(getattr(args, "align", None))
+    if align is not None and len(set(align)) != len(align):
+        b.error(f"argument --align: values must be distinct; got {' '.join(align)}")
+    if args.precision == "16-mixed" and not str(args.device).startswith("cuda"):
+        import torch
+
+        if args.device == "cpu" or not torch.cuda.is_available():
+            b.error("argument --precision: 16-mixed needs a CUDA device; use bf16 or 32 on CPU")
+    if args.scheduler is not None and args.n_jobs == 1:
+        b.error("argument --n-jobs: 1 would run every fold here, not on --scheduler; omit it "
+                "or give the number of parallel folds")  # fmt: skip
+
+
+def _check_output(b, folder: Path) -> None:
+    """Create the output folder and check it is writable, before anything is computed."""
+    probe = folder / f".skemotion-write-test-{id(folder)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        b.error(f"argument --output: cannot write to {str(folder)!r} "
+                f"({exc.strerror or type(exc).__name__})")  # fmt: skip
+
+
+def _load_synthetic(args):
+    from .datasets import make_eeg_emotion
+
+    kwargs = dict(
+        n_subjects=args.n_subjects or 6,
+        effect_size=1.0 if args.effect_size is None else args.effect_size,
+        random_state=args.data_seed or 0,
+    )
     if args.window_seconds is not None:
         kwargs["window_seconds"] = args.window_seconds
-    return loaders[args.dataset](args.data_path, verbose=not args.quiet, **kwargs)
+    montage = args.montage or "emotiv14"
+    desc = {"dataset": "synthetic", "montage": montage, **kwargs}
+    desc["window_seconds"] = args.window_seconds or 2.0
+    desc["data_seed"] = desc.pop("random_state")
+    return make_eeg_emotion(montage, **kwargs), desc, None
 
 
-def benchmark(args) -> int:
-    from .benchmark import MODELS, BenchmarkContext, format_table, run_benchmark, summarize
+def _load_cross_dataset(args):
+    from .datasets import harmonize, make_eeg_emotion
 
-    models = [] if args.models.strip() == "none" else [m.strip() for m in args.models.split(",")]
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise SystemExit(f"skemotion benchmark: unknown models {unknown}; available {list(MODELS)}")
-    t0 = time.perf_counter()
-    data = _load_data(args)
-    X, y = data.X, np.asarray(data.y)
-    n_subj = len(np.unique(data.groups))
-    if n_subj < 2:
-        raise SystemExit("skemotion benchmark: leave-one-subject-out needs at least 2 subjects")
-    ctx = BenchmarkContext(
-        sfreq=data.sfreq,
-        n_channels=X.shape[1],
-        n_times=X.shape[2],
-        n_classes=len(np.unique(y)),
-        epochs=args.epochs,
-        device=args.device,
-        precision=args.precision,
-        random_state=args.random_state,
+    kwargs = dict(
+        n_subjects=args.n_subjects or 6,
+        effect_size=1.0 if args.effect_size is None else args.effect_size,
     )
-    print(
-        f"dataset {args.dataset}: {X.shape[0]} windows of {X.shape[1]} channels x {X.shape[2]} "
-        f"samples ({data.sfreq:g} Hz), {n_subj} subjects, {ctx.n_classes} classes "
-        f"{list(data.target_names)}; protocol: leave-one-subject-out",
-        flush=True,
-    )
-    results = run_benchmark(
-        X,
-        y,
-        np.asarray(data.groups),
-        np.asarray(data.trials),
-        ctx=ctx,
-        models=models,
-        max_folds=args.max_folds,
-        progress=not args.quiet,
-    )
-    summary = summarize(results)
-    chance = 1.0 / ctx.n_classes
-    table = format_table(summary, chance=chance)
-    print(table)
-    args.output.mkdir(parents=True, exist_ok=True)
-    results.to_csv(args.output / "results.csv", index=False)
-    payload = {
-        "dataset": args.dataset,
-        "montage": args.montage if args.dataset == "synthetic" else None,
-        "protocol": "leave-one-subject-out",
-        "n_windows": int(X.shape[0]),
-        "n_subjects": int(n_subj),
-        "classes": [str(c) for c in data.target_names],
-        "epochs": args.epochs,
-        "device": args.device,
-        "precision": args.precision,
-        "random_state": args.random_state,
-        "chance": chance,
-        "summary": summary.reset_index().to_dict(orient="records"),
-        "wall_time_s": time.perf_counter() - t0,
+    if args.window_seconds is not None:
+        kwargs["window_seconds"] = args.window_seconds
+    seed = args.data_seed or 0
+    corpora = {
+        name: make_eeg_emotion(name, random_state=seed + i, **kwargs)
+        for i, name in enumerate(SYNTHETIC_MONTAGES)
     }
-    (args.output / "summary.json").write_text(json.dumps(payload, indent=2, default=float))
-    print(f"results written to {args.output}/results.csv and summary.json")
+    data = harmonize(corpora, sfreq=128.0, channels="intersection")
+    desc = {"dataset": "synthetic", "montage": "+".join(SYNTHETIC_MONTAGES), **kwargs,
+            "data_seed": seed, "window_seconds": args.window_seconds or 2.0,
+            "harmonized": "128 Hz, common channels"}  # fmt: skip
+    return data, desc, data.frame["dataset"].to_numpy()
+
+
+def _load_real(b, args):
+    from .datasets import LOADERS, DatasetFormatError
+
+    kwargs = {"verbose": not args.quiet}
+    if args.subjects is not None:
+        kwargs["subjects"] = _flat(args.subjects)
+    if args.window_seconds is not None:
+        kwargs["window_seconds"] = args.window_seconds
+    try:
+        data = LOADERS[args.dataset](args.data_path, **kwargs)
+    except (DatasetFormatError, FileNotFoundError, ValueError) as exc:
+        b.error(f"--dataset {args.dataset} --data-path {args.data_path}: {exc}")
+    desc = {
+        "dataset": args.dataset,
+        "data_path": str(args.data_path.resolve()),
+        "subjects": kwargs.get("subjects"),
+        "window_seconds": args.window_seconds,
+    }
+    return data, desc, None
+
+
+def _connect(b, address):
+    try:
+        import distributed
+    except ImportError:
+        b.error("argument --scheduler: needs dask.distributed (pip install 'skemotion[dask]')")
+    try:
+        return distributed.Client(address, timeout=10)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        b.error(f"argument --scheduler: cannot connect to {address!r} ({exc})")
+
+
+def _count_finished(folder: Path) -> int:
+    try:
+        return len(json.loads((folder / "results.json").read_text())["folds"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def benchmark(b, args, argv) -> int:
+    """Run ``skemotion benchmark`` with parsed ``args``; return the exit status."""
+    import contextlib
+    import shlex
+
+    from .benchmark import BenchmarkInputError, ResultsMismatchError, run_benchmark
+
+    _check_args(b, args)
+    _check_output(b, args.output)
+    client = _connect(b, args.scheduler) if args.scheduler else None
+    n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if client is not None else 1)
+    t0 = time.perf_counter()
+    try:
+        if args.protocol == "cross-dataset":
+            data, desc, domains = _load_cross_dataset(args)
+        elif args.dataset == "synthetic":
+            data, desc, domains = _load_synthetic(args)
+        else:
+            data, desc, domains = _load_real(b, args)
+        import numpy as np
+
+        X, y, groups = data.X, np.asarray(data.y), np.asarray(data.groups)
+        n_subj = len(np.unique(groups))
+        print(
+            f"dataset {desc['dataset']}"
+            + (f" ({desc['montage']})" if "montage" in desc else "")
+            + f": {X.shape[0]} windows of {X.shape[1]} channels x {X.shape[2]} samples "
+            f"({data.sfreq:g} Hz), {n_subj} subjects, {len(np.unique(y))} classes "
+            f"[{', '.join(map(str, data.target_names))}]; protocol {args.protocol}",
+            flush=True,
+        )
+        parallel = contextlib.nullcontext()
+        if client is not None:
+            import joblib
+
+            parallel = joblib.parallel_backend("dask")
+            print(f"scheduler {args.scheduler}: {len(client.scheduler_info()['workers'])} "
+                  f"workers", flush=True)  # fmt: skip
+        with parallel:
+            res = run_benchmark(
+                X,
+                y,
+                groups,
+                np.asarray(data.trials),
+                sfreq=data.sfreq,
+                models=_flat(args.models),
+                protocol=args.protocol,
+                n_splits=args.n_splits,
+                seeds=_flat(args.seeds) or [0],
+                align=_flat(getattr(args, "align", None)) or ["none"],
+                epochs=args.epochs,
+                device=args.device,
+                precision=args.precision,
+                n_jobs=n_jobs,
+                max_folds=args.max_folds,
+                domains=domains,
+                class_names=[str(c) for c in data.target_names],
+                output=args.output,
+                overwrite=args.overwrite,
+                plots=not args.no_plots,
+                description=desc,
+                command=shlex.join(["skemotion", *argv]),
+                progress=not args.quiet,
+                log=lambda line: print(line, flush=True),
+            )
+    except ResultsMismatchError as exc:
+        b.error(f"argument --output: {exc} (--overwrite discards them)")
+    except BenchmarkInputError as exc:
+        b.error(str(exc).removeprefix("run_benchmark: "))
+    except KeyboardInterrupt:
+        n = _count_finished(args.output)
+        print(
+            f"\ninterrupted: {n} finished fold result(s) kept in {args.output}; run the same "
+            "command again to continue",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        if client is not None:
+            client.close()
+    epochs = {m: e for m, e in zip(res.folds["model"], res.folds["max_epochs"]) if e == e and e}
+    if epochs:
+        print("epochs: " + ", ".join(f"{m} {int(e)}" for m, e in epochs.items()))
+    print(res.table())
+    unit = "subjects" if args.protocol == "subject-dependent" else "folds"
+    print(f"\nverdicts (balanced accuracy, two-sided Wilcoxon signed-rank test paired over {unit}, "
+          "alpha 0.05, no correction for multiple comparisons):")  # fmt: skip
+    for line in res.verdicts:
+        print(f"  {line}")
+    print(f"\nresults in {args.output}/: " + ", ".join(Path(f).name for f in res.files)
+          + f" ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
     return 0
 
 
 def main(argv=None) -> int:
-    args = _build_parser().parse_args(argv)
-    if args.command == "benchmark":
-        return benchmark(args)
+    """Entry point of the ``skemotion`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser, b = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "benchmark":
+            return benchmark(b, args, argv)
+    except KeyboardInterrupt:  # before the benchmark started
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 2  # pragma: no cover
 
 

@@ -1,76 +1,168 @@
-"""The `skemotion benchmark` command on a tiny synthetic corpus."""
+"""The `skemotion` command: help, version, argument checks, a tiny run, Ctrl-C and resume."""
 
-import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from skemotion.benchmark import BenchmarkContext, format_table, run_benchmark, summarize
+import skemotion
+import skemotion.benchmark
 from skemotion.cli import main
-from skemotion.datasets import make_eeg_emotion
+
+#: majority + de_lr + EEGNet at 1 epoch (bf16 on CPU) on 3 synthetic subjects
+TINY = ["benchmark", "--n-subjects", "3", "--models", "eegnet", "--epochs", "1",
+        "--precision", "bf16", "--device", "cpu", "--quiet", "--no-plots"]  # fmt: skip
+SCORES = ["model", "align", "seed", "fold", "test_subjects", "n_train", "n_test",
+          "balanced_accuracy", "macro_f1", "train_balanced_accuracy", "train_macro_f1", "device",
+          "precision", "max_epochs"]  # fmt: skip
 
 
-def test_benchmark_command_writes_table_and_files(tmp_path, capsys):
-    out = tmp_path / "res"
-    rc = main(
-        ["benchmark", "--montage", "emotiv14", "--n-subjects", "3", "--epochs", "2",
-         "--models", "eegnet", "--output", str(out), "--quiet"]
-    )  # fmt: skip
-    assert rc == 0
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One uninterrupted run of TINY (the reference of the resume test)."""
+    out = tmp_path_factory.mktemp("tiny")
+    assert main([*TINY, "--output", str(out)]) == 0
+    return out
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("a refused value reached the benchmark")
+
+
+def _rows(folder):
+    return pd.read_csv(folder / "results.csv", comment="#")
+
+
+def test_tiny_run_prints_table_and_verdicts_and_records_what_ran(tiny_run, capsys):
+    res = _rows(tiny_run)
+    assert len(res) == 3 * 3  # majority, de_lr, eegnet x 3 LOSO folds
+    eeg = res[res["model"] == "eegnet"]
+    assert set(eeg["max_epochs"]) == {1} and set(eeg["precision"]) == {"bf16"}
+    assert set(res["device"]) == {"cpu"}
+    maj = res[res["model"] == "majority"]
+    assert (maj["balanced_accuracy"] == 1 / 3).all()  # one class predicted, 3 balanced classes
+    summary = pd.read_csv(tiny_run / "summary.csv", comment="#")
+    assert list(summary["model"]) == ["majority", "de_lr", "eegnet"]
+    header = (tiny_run / "results.csv").read_text().splitlines()[:3]
+    assert header[1].startswith("# run 0: skemotion benchmark --n-subjects 3")
+    assert "torch" in header[2] and "scikit-learn" in header[2]
+    # the same command again finds every fold done and prints the same table
+    capsys.readouterr()
+    assert main([*TINY, "--output", str(tiny_run)]) == 0
     text = capsys.readouterr().out
-    for name in ("majority", "de_lr", "eegnet", "balanced acc", "macro-F1"):
-        assert name in text
-    res = pd.read_csv(out / "results.csv")
-    assert set(res["model"]) == {"majority", "de_lr", "eegnet"}
-    assert len(res) == 3 * 3  # 3 models x 3 LOSO folds
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["protocol"] == "leave-one-subject-out"
-    assert summary["n_subjects"] == 3
-    maj = [r for r in summary["summary"] if r["model"] == "majority"][0]
-    # the majority baseline predicts one class: balanced accuracy is exactly 1 / n_classes
-    assert maj["balanced_accuracy_mean"] == pytest.approx(1 / 3)
+    assert "resuming: 9 of 9 fold results already" in text
+    for token in ("majority", "de_lr", "eegnet", "balanced acc", "macro-F1", "verdicts"):
+        assert token in text
+    assert re.search(r"eegnet: balanced accuracy \d\.\d{3} over 3 folds; vs majority", text)
+    assert "a Wilcoxon test needs 6" in text
 
 
-def test_benchmark_rejects_unknown_model(tmp_path):
-    with pytest.raises(SystemExit, match="unknown models"):
-        main(["benchmark", "--models", "nope", "--output", str(tmp_path)])
+def test_help_shows_the_options_without_markup(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for token in ("loso", "group-kfold", "subject-dependent", "--n-jobs", "--scheduler",
+                  "--device", "--precision", "--dataset", "--seeds", "--protocol"):  # fmt: skip
+        assert token in text
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text += capsys.readouterr().out
+    assert "``" not in text and not re.search(r":(func|mod|class|meth|data):", text)
 
 
-def test_benchmark_real_dataset_needs_path(tmp_path):
-    with pytest.raises(SystemExit, match="--data-path"):
-        main(["benchmark", "--dataset", "deap", "--output", str(tmp_path)])
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skemotion {skemotion.__version__}"
 
 
-def test_run_benchmark_refuses_leaky_trials():
-    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
-    trials = d.trials.copy()
-    trials[d.groups == 1] = trials[d.groups == 0][: (d.groups == 1).sum()]  # shared trial ids
-    ctx = BenchmarkContext(sfreq=d.sfreq, n_channels=14, n_times=256, n_classes=3, epochs=1)
-    with pytest.raises(RuntimeError, match="both sides"):
-        run_benchmark(d.X, d.y, d.groups, trials, ctx=ctx, models=[], progress=False)
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--epochs", "0"], "--epochs"),
+        (["--max-folds", "-1"], "--max-folds"),
+        (["--max-folds", "0"], "--max-folds"),
+        (["--subjects", "-1", "--dataset", "deap", "--data-path", "."], "--subjects"),
+        (["--n-subjects", "0"], "--n-subjects"),
+        (["--window-seconds", "-2"], "--window-seconds"),
+        (["--device", "tpu"], "--device"),
+        (["--dataset", "deap", "--data-path", "/no/such/folder"], "--data-path"),
+        (["--dataset", "deap"], "--data-path"),
+        (["--seeds", "0", "0"], "--seeds"),
+        (["--models", "nope"], "--models"),
+        (["--n-jobs", "0"], "--n-jobs"),
+        (["--n-splits", "3"], "--n-splits"),
+        (["--protocol", "group-kfold", "--n-subjects", "3"], "--n-splits"),
+        (["--precision", "16-mixed", "--device", "cpu"], "--precision"),
+        (["--subjects", "1"], "--subjects"),
+    ],
+)
+def test_bad_values_are_one_line_usage_errors(args, option, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(skemotion.benchmark, "run_benchmark", _must_not_run)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", *args, "--output", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"skemotion benchmark: error: argument {option}")
+    assert "Traceback" not in "\n".join(err)
+    assert not out.exists()  # refused before anything was written
 
 
-def test_summary_matches_hand_computation():
-    res = pd.DataFrame(
-        {"model": ["a", "a", "b", "b"], "fold": [0, 1, 0, 1],
-         "balanced_accuracy": [0.5, 0.7, 0.2, 0.4], "macro_f1": [0.4, 0.6, 0.1, 0.3],
-         "fit_time_s": [1.0, 3.0, 0.0, 0.0]}
-    )  # fmt: skip
-    s = summarize(res)
-    assert list(s.index) == ["a", "b"]
-    assert s.loc["a", "balanced_accuracy_mean"] == pytest.approx(0.6)
-    assert s.loc["a", "balanced_accuracy_std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
-    assert s.loc["a", "fit_time_s_mean"] == pytest.approx(2.0)
-    assert "0.600 +- 0.141" in format_table(s)
+def test_unwritable_output_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(skemotion.benchmark, "run_benchmark", _must_not_run)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--output", str(blocker / "sub")])
+    assert exc.value.code == 2
+    assert "argument --output: cannot write to" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_default_benchmark_first_fold(tmp_path, capsys):
-    """The default configuration (every registered model, full epoch budgets), one fold."""
-    from skemotion.benchmark import MODELS
+def test_other_configuration_in_output_is_refused(tiny_run, capsys):
+    args = [a if a != "1" else "2" for a in TINY]  # --epochs 2
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--output", str(tiny_run)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --output:" in err and "epochs" in err and "--overwrite" in err
 
-    rc = main(["benchmark", "--max-folds", "1", "--output", str(tmp_path), "--quiet"])
-    assert rc == 0
-    res = pd.read_csv(tmp_path / "results.csv")
-    assert set(res["model"]) == {"majority", "de_lr", *MODELS}
+
+def test_ctrl_c_exits_130_and_the_same_command_resumes(tiny_run, tmp_path):
+    """SIGINT once the first fold is recorded: exit 130, only finished folds kept; the same
+    command then completes the table of an uninterrupted run."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "skemotion.cli", *TINY, "--output", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    csv = out / "results.csv"
+    deadline = time.monotonic() + 300
+    while not (csv.exists() and len(_rows(out)) >= 1):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "run the same command again" in stderr
+    ref = _rows(tiny_run)[SCORES]
+    part = _rows(out)[SCORES]
+    assert 1 <= len(part) < len(ref)
+    # every kept row is a finished fold, identical to the uninterrupted run's
+    key = ["model", "align", "seed", "fold"]
+    num = ["balanced_accuracy", "macro_f1", "train_balanced_accuracy", "n_test"]
+    pd.testing.assert_frame_equal(
+        part.set_index(key)[num], ref.set_index(key).loc[part.set_index(key).index, num]
+    )
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming: {len(part)} of 9" in done.stdout
+    pd.testing.assert_frame_equal(_rows(out)[SCORES], ref)

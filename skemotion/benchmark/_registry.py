@@ -1,0 +1,285 @@
+"""The benchmark's model registry: one entry per model or baseline.
+
+Adding a model takes a factory (a function of a :class:`BenchmarkContext` returning an unfitted
+estimator) and one :func:`register_model` call::
+
+    def _mynet(ctx):
+        from skemotion.classifiers import MyNetClassifier
+
+        return MyNetClassifier(
+            max_epochs=ctx.epochs or 30, device=ctx.device, precision=ctx.precision,
+            random_state=ctx.random_state,
+        )
+
+    register_model("mynet", _mynet, label="MyNet")
+
+Imports of the estimator classes stay inside the factories, so listing the registry (for
+``skemotion benchmark --help``) does not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "BASELINES",
+    "MODELS",
+    "REGISTRY",
+    "BenchmarkContext",
+    "ModelSpec",
+    "register_model",
+    "resolve_models",
+]
+
+
+@dataclass
+class BenchmarkContext:
+    """What a model factory may use to configure its estimator.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate of the windows (Hz).
+    n_channels, n_times, n_classes : int
+        Shape of the data and number of classes.
+    epochs : int or None, default=None
+        Training epochs of every deep model; None lets each model use its own budget.
+    device : str, default="auto"
+        Device of the deep models.
+    precision : {"32", "bf16", "16-mixed"}, default="32"
+        Training precision of the deep models.
+    random_state : int, default=0
+        Seed of the estimator (one benchmark seed).
+    verbose : int, default=0
+        Verbosity of the estimator.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import BenchmarkContext, REGISTRY
+    >>> ctx = BenchmarkContext(sfreq=128.0, n_channels=14, n_times=256, n_classes=3)
+    >>> REGISTRY["majority"](ctx)
+    DummyClassifier(strategy='most_frequent')
+    """
+
+    sfreq: float
+    n_channels: int
+    n_times: int
+    n_classes: int
+    epochs: int | None = None
+    device: str = "auto"
+    precision: str = "32"
+    random_state: int = 0
+    verbose: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its name, its factory and how the benchmark shows and runs it.
+
+    Calling the spec with a context calls its factory.
+
+    Parameters
+    ----------
+    name : str
+        Name used on the command line (``--models NAME``) and in the results.
+    factory : callable
+        ``factory(ctx) -> estimator``, a new unfitted estimator for a :class:`BenchmarkContext`.
+    label : str
+        Readable name for reports.
+    baseline : bool
+        Baselines run on every benchmark, on the same folds as the models.
+    default : bool
+        Run when ``--models`` is not given.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import REGISTRY
+    >>> REGISTRY["de_lr"].label, REGISTRY["de_lr"].baseline
+    ('DE + logistic regression', True)
+    """
+
+    name: str
+    factory: Callable[[BenchmarkContext], object]
+    label: str
+    baseline: bool = False
+    default: bool = True
+
+    def __call__(self, ctx: BenchmarkContext):
+        return self.factory(ctx)
+
+
+#: every registered model and baseline, in the order they are shown
+REGISTRY: dict[str, ModelSpec] = {}
+
+
+class _View(Mapping):
+    """Live read-only view of the registry: the baselines, or the other models."""
+
+    def __init__(self, baseline: bool):
+        self._baseline = baseline
+
+    def _names(self):
+        return [n for n, s in REGISTRY.items() if s.baseline == self._baseline]
+
+    def __getitem__(self, name):
+        if name not in self._names():
+            raise KeyError(name)
+        return REGISTRY[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self):
+        return len(self._names())
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._names()})"
+
+
+#: baselines (majority class, DE + logistic regression): run on every benchmark
+BASELINES: Mapping[str, ModelSpec] = _View(baseline=True)
+#: the models selectable with ``--models``
+MODELS: Mapping[str, ModelSpec] = _View(baseline=False)
+
+
+def register_model(
+    name: str,
+    factory: Callable[[BenchmarkContext], object],
+    *,
+    label: str | None = None,
+    baseline: bool = False,
+    default: bool = True,
+) -> ModelSpec:
+    """Add a model (or a baseline) to the benchmark.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case name without spaces or commas, as typed after ``--models``.
+    factory : callable
+        ``factory(ctx) -> estimator`` (see :class:`BenchmarkContext`).
+    label : str, optional
+        Readable name (default: ``name``).
+    baseline : bool, default=False
+        Run on every benchmark beside the selected models.
+    default : bool, default=True
+        Run when no ``--models`` are given.
+
+    Returns
+    -------
+    spec : ModelSpec
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skemotion.benchmark import REGISTRY, register_model
+    >>> spec = register_model("uniform", lambda ctx: DummyClassifier(strategy="uniform"),
+    ...                       default=False)
+    >>> "uniform" in REGISTRY
+    True
+    >>> del REGISTRY["uniform"]
+    """
+    if not isinstance(name, str) or not name or any(c in name for c in " ,\t"):
+        raise ValueError(
+            f"register_model: argument name must be a non-empty string without spaces or "
+            f"commas; got {name!r}."
+        )
+    if name == "none":
+        raise ValueError("register_model: 'none' is reserved (--models none: baselines only).")
+    if not callable(factory):
+        raise TypeError(f"register_model: argument factory must be callable; got {factory!r}.")
+    spec = ModelSpec(name, factory, label or name, baseline=baseline, default=default)
+    REGISTRY[name] = spec
+    return spec
+
+
+def resolve_models(names=None) -> list[str]:
+    """Names to run, baselines first: the baselines plus ``names`` (default: default models).
+
+    ``names`` may hold ``"none"`` alone (baselines only). Unknown names raise a ``ValueError``
+    listing the registered ones.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import resolve_models
+    >>> resolve_models(["eegnet"])
+    ['majority', 'de_lr', 'eegnet']
+    >>> resolve_models(["none"])
+    ['majority', 'de_lr']
+    """
+    if names is None:
+        wanted = [n for n, s in REGISTRY.items() if s.default and not s.baseline]
+    else:
+        names = list(names)
+        if names == ["none"]:
+            names = []
+        unknown = [n for n in names if n not in REGISTRY]
+        if unknown:
+            raise ValueError(
+                f"unknown model(s) {', '.join(map(repr, unknown))}; available: "
+                f"{', '.join(REGISTRY)} (or none for the baselines only)"
+            )
+        wanted = names
+    out = list(BASELINES)
+    out += [n for n in dict.fromkeys(wanted) if n not in out]
+    return out
+
+
+# --- the registered models --------------------------------------------------------------------
+def _majority(ctx: BenchmarkContext):
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="most_frequent")
+
+
+def _de_lr(ctx: BenchmarkContext):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ..features import DifferentialEntropy
+
+    return Pipeline(
+        [
+            ("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True)),
+            ("scale", StandardScaler()),
+            ("lr", LogisticRegression(max_iter=2000)),
+        ]
+    )
+
+
+def _eegnet(ctx: BenchmarkContext):
+    from ..classifiers import EEGNetClassifier
+
+    return EEGNetClassifier(
+        kernel_length=max(2, int(ctx.sfreq // 2)),
+        max_epochs=ctx.epochs or 60,
+        lr=1e-3,
+        batch_size=32,
+        device=ctx.device,
+        precision=ctx.precision,
+        random_state=ctx.random_state,
+        verbose=ctx.verbose,
+    )
+
+
+def _tsstdn(ctx: BenchmarkContext):
+    from ..classifiers import TSSTDNClassifier
+
+    return TSSTDNClassifier(
+        sfreq=ctx.sfreq,
+        max_epochs=ctx.epochs or 20,
+        lr=1e-3,
+        batch_size=64,
+        device=ctx.device,
+        precision=ctx.precision,
+        random_state=ctx.random_state,
+        verbose=ctx.verbose,
+    )
+
+
+register_model("majority", _majority, label="majority class", baseline=True)
+register_model("de_lr", _de_lr, label="DE + logistic regression", baseline=True)
+register_model("eegnet", _eegnet, label="EEGNet")
+register_model("tsstdn", _tsstdn, label="TS-STDN")

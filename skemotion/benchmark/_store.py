@@ -1,0 +1,297 @@
+"""Results on disk: atomic writes and the resumable record of finished folds.
+
+The output folder holds ``results.json``, the complete record (configuration, every run's
+command, package versions and device, and one entry per finished fold with its per-subject
+scores and confusion matrix), and tidy tables derived from it (``results.csv`` one row per fold,
+``subjects.csv`` one row per subject and fold). Every file is written to a temporary name in the
+same folder and moved over the old one with ``os.replace``, so a file is either the previous
+complete version or the new complete version, never half-written, whenever the run stops.
+
+A run reopens the record of its output folder and skips the folds already in it, provided the
+record was made with the same configuration (data, protocol, epochs, device, precision, model
+parameters); otherwise it stops before any training and says what differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BenchmarkInputError",
+    "ResultStore",
+    "ResultsMismatchError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "data_fingerprint",
+    "jsonable",
+    "read_results",
+]
+
+FORMAT = 1
+RESULTS_JSON = "results.json"
+FOLD_KEY = ("model", "align", "seed", "fold")
+
+
+class BenchmarkInputError(ValueError):
+    """A value or a combination of values the benchmark cannot run with."""
+
+
+class ResultsMismatchError(BenchmarkInputError):
+    """The output folder holds results of another configuration."""
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return [jsonable(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def data_fingerprint(*arrays) -> str:
+    """SHA-1 of the arrays' shapes, dtypes and bytes (identifies the data of a record)."""
+    h = hashlib.sha1()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.shape}{a.dtype.str}".encode())
+        if a.dtype == object:
+            h.update(repr(a.tolist()).encode())
+        else:
+            h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _diff(old: dict, new: dict, prefix="") -> list[str]:
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _diff(a, b, prefix=f"{prefix}{k}.")
+        elif a != b:
+            out.append(f"{prefix}{k}: {a!r} there, {b!r} now")
+    return out
+
+
+class ResultStore:
+    """The finished folds of a benchmark, in memory and (with a folder) on disk.
+
+    Parameters
+    ----------
+    folder : path-like or None
+        Output folder; None keeps everything in memory.
+    config : dict
+        What the numbers depend on besides model, seed and fold (JSON-able).
+    overwrite : bool, default=False
+        Discard a record made with another configuration instead of refusing it.
+    """
+
+    def __init__(self, folder, config: dict, *, overwrite: bool = False):
+        self.folder = None if folder is None else Path(folder)
+        self.config = jsonable(config)
+        self.models: dict[str, dict] = {}
+        self.runs: list[dict] = []
+        self.records: dict[tuple, dict] = {}
+        if self.folder is None:
+            return
+        path = self.folder / RESULTS_JSON
+        if not path.exists() or overwrite:
+            return
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ResultsMismatchError(
+                f"{path} is not a readable benchmark record ({exc}); choose another output "
+                "folder or overwrite it"
+            ) from None
+        if saved.get("format") != FORMAT or saved.get("config") != self.config:
+            diff = _diff(saved.get("config") or {}, self.config)
+            raise ResultsMismatchError(
+                f"{self.folder} holds results of another configuration ("
+                + ("; ".join(diff[:4]) or f"format {saved.get('format')!r}")
+                + "); choose another output folder or overwrite it"
+            )
+        self.models = saved.get("models", {})
+        self.runs = saved.get("runs", [])
+        for rec in saved.get("folds", []):
+            self.records[tuple(rec[k] for k in FOLD_KEY)] = rec
+
+    # --- bookkeeping --------------------------------------------------------------------------
+    def check_model(self, key: str, description: dict) -> None:
+        """Record the parameters of model ``key`` or check them against the record."""
+        description = jsonable(description)
+        old = self.models.get(key)
+        if old is not None and old != description:
+            has_folds = any(f"{r['model']}/{r['align']}" == key for r in self.records.values())
+            if has_folds:
+                diff = _diff(old, description)
+                raise ResultsMismatchError(
+                    f"{self.folder} holds results of {key} with other parameters ("
+                    + "; ".join(diff[:4])
+                    + "); choose another output folder or overwrite it"
+                )
+        self.models[key] = description
+
+    def start_run(self, meta: dict) -> int:
+        self.runs.append(jsonable(meta))
+        return len(self.runs) - 1
+
+    def has(self, model, align, seed, fold) -> bool:
+        return (model, align, seed, fold) in self.records
+
+    def add(self, records) -> None:
+        """Add finished folds and save everything (atomically)."""
+        for rec in records:
+            rec = jsonable(rec)
+            self.records[tuple(rec[k] for k in FOLD_KEY)] = rec
+        self.save()
+
+    # --- views --------------------------------------------------------------------------------
+    def _selected(self, keys):
+        recs = [r for k, r in self.records.items() if keys is None or k in keys]
+        return sorted(recs, key=_sort_key)
+
+    def fold_table(self, keys=None) -> pd.DataFrame:
+        """One row per fold (of ``keys``, default all), sorted: registry order, seed, fold."""
+        rows = [
+            {k: v for k, v in r.items() if k not in ("subjects", "confusion")}
+            for r in self._selected(keys)
+        ]
+        cols = [*FOLD_KEY, "test_subjects", "n_train", "n_test", "balanced_accuracy", "macro_f1",
+                "train_balanced_accuracy", "train_macro_f1", "fit_time_s", "predict_time_s",
+                "device", "precision", "max_epochs", "run"]  # fmt: skip
+        df = pd.DataFrame(rows, columns=cols)
+        df["test_subjects"] = [";".join(map(str, s)) for s in df["test_subjects"]]
+        return df
+
+    def subject_table(self, keys=None) -> pd.DataFrame:
+        """One row per test subject and fold (of ``keys``, default all)."""
+        rows = [
+            {**{k: r[k] for k in FOLD_KEY}, **s}
+            for r in self._selected(keys)
+            for s in r["subjects"]
+        ]
+        cols = [*FOLD_KEY, "subject", "n_test", "balanced_accuracy", "macro_f1"]
+        return pd.DataFrame(rows, columns=cols)
+
+    # --- disk -----------------------------------------------------------------------------------
+    def header(self) -> str:
+        """Comment lines heading the CSV files: commands, versions, devices."""
+        lines = ['# skemotion benchmark results; read with pandas.read_csv(path, comment="#")']
+        for i, run in enumerate(self.runs):
+            v = ", ".join(f"{k} {x}" for k, x in run.get("versions", {}).items())
+            lines.append(f"# run {i}: {run.get('command')}")
+            lines.append(f"# run {i} started {run.get('started')} on {run.get('host')}; {v}")
+        lines.append(f"# config: {json.dumps(self.config, sort_keys=True)}")
+        return "\n".join(lines) + "\n"
+
+    def write_csv(self, name: str, df: pd.DataFrame) -> None:
+        buf = io.StringIO()
+        buf.write(self.header())
+        df.to_csv(buf, index=False)
+        atomic_write_text(self.folder / name, buf.getvalue())
+
+    def save(self) -> None:
+        if self.folder is None:
+            return
+        payload = {
+            "format": FORMAT,
+            "config": self.config,
+            "models": self.models,
+            "runs": self.runs,
+            "folds": sorted(self.records.values(), key=_sort_key),
+        }
+        atomic_write_text(self.folder / RESULTS_JSON, json.dumps(payload, indent=1))
+        self.write_csv("results.csv", self.fold_table())
+        self.write_csv("subjects.csv", self.subject_table())
+
+
+def _model_rank(name) -> tuple:
+    """Registry order first (baselines, then models), unknown names after, alphabetically."""
+    from ._registry import REGISTRY
+
+    names = list(REGISTRY)
+    return (names.index(name), "") if name in names else (len(names), str(name))
+
+
+def _align_rank(align) -> tuple:
+    return (0, "") if align == "none" else (1, str(align))
+
+
+def _sort_key(rec):
+    return (_model_rank(rec["model"]), _align_rank(rec["align"]), rec["seed"], rec["fold"])
+
+
+def read_results(folder) -> dict:
+    """Read a benchmark output folder: its tables and its full record.
+
+    Parameters
+    ----------
+    folder : path-like
+        The ``--output`` folder of ``skemotion benchmark``.
+
+    Returns
+    -------
+    results : dict
+        ``"folds"`` (DataFrame, one row per model, alignment, seed and fold), ``"subjects"``
+        (DataFrame, one row per test subject and fold), ``"summary"`` (DataFrame or None when
+        the run did not finish) and ``"record"`` (the parsed ``results.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skemotion.benchmark import read_results, run_benchmark
+    >>> from skemotion.datasets import make_eeg_emotion
+    >>> d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run_benchmark(d.X, d.y, d.groups, d.trials, sfreq=d.sfreq, models=["none"],
+    ...                       output=out, plots=False)
+    ...     res = read_results(out)
+    >>> res["folds"]["model"].tolist(), res["folds"]["fold"].tolist()
+    (['majority', 'majority', 'de_lr', 'de_lr'], [0, 1, 0, 1])
+    """
+    folder = Path(folder)
+    out = {
+        "record": json.loads((folder / RESULTS_JSON).read_text()),
+        "folds": pd.read_csv(folder / "results.csv", comment="#"),
+        "subjects": pd.read_csv(folder / "subjects.csv", comment="#"),
+        "summary": None,
+    }
+    if (folder / "summary.csv").exists():
+        out["summary"] = pd.read_csv(folder / "summary.csv", comment="#")
+    return out
