@@ -491,6 +491,7 @@ def benchmark(b, args, argv) -> int:
                 max_folds=args.max_folds,
                 domains=domains,
                 class_names=[str(c) for c in data.target_names],
+                ch_names=list(data.ch_names),
                 output=args.output,
                 overwrite=args.overwrite,
                 plots=not args.no_plots,

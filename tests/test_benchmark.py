@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from skemotion.benchmark import (
     ALIGNMENTS,
     REGISTRY,
+    BenchmarkContext,
     BenchmarkInputError,
     Fold,
     ResultsMismatchError,
@@ -35,7 +36,7 @@ from skemotion.benchmark import (
     summarize,
 )
 from skemotion.benchmark._store import atomic_write_text
-from skemotion.datasets import make_eeg_emotion
+from skemotion.datasets import EMOTIV14, make_eeg_emotion
 from skemotion.features import DifferentialEntropy
 
 TIMING = ["fit_time_s", "predict_time_s", "run"]
@@ -233,6 +234,19 @@ def test_registry_adds_a_model_in_one_call(data):
     with pytest.raises(ValueError, match="without spaces"):
         register_model("a b", lambda ctx: None)
     assert resolve_models(["none"]) == ["majority", "de_lr"]
+
+
+@pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if not s.baseline])
+def test_every_model_takes_epochs_device_precision_and_seed(name):
+    ctx = BenchmarkContext(sfreq=128.0, n_channels=14, n_times=256, n_classes=3, epochs=3,
+                           device="cpu", precision="bf16", random_state=7,
+                           ch_names=list(EMOTIV14))  # fmt: skip
+    params = REGISTRY[name](ctx).get_params()
+    assert (params["max_epochs"], params["device"], params["precision"]) == (3, "cpu", "bf16")
+    assert params["random_state"] == 7
+    # without --epochs a model keeps a budget of its own (never 0, never silently 1)
+    own = REGISTRY[name](BenchmarkContext(128.0, 14, 256, 3, ch_names=list(EMOTIV14)))
+    assert own.get_params()["max_epochs"] >= 10
 
 
 # --- runs -------------------------------------------------------------------------------------

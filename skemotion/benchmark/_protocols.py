@@ -32,14 +32,23 @@ PROTOCOLS = {
 class Fold:
     """One train / test split of a benchmark.
 
-    Attributes
+    Parameters
     ----------
     index : int
         Position of the fold in the protocol (stable across runs on the same data).
-    train, test : ndarray of int
-        Window indices.
+    train : ndarray of int
+        Indices of the training windows.
+    test : ndarray of int
+        Indices of the test windows.
     test_subjects : tuple
         Subjects of the test windows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.benchmark import Fold
+    >>> Fold(0, np.array([0, 1]), np.array([2, 3]), (2,)).test_subjects
+    (2,)
     """
 
     index: int

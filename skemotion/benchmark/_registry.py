@@ -19,6 +19,7 @@ Imports of the estimator classes stay inside the factories, so listing the regis
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -53,6 +54,8 @@ class BenchmarkContext:
         Seed of the estimator (one benchmark seed).
     verbose : int, default=0
         Verbosity of the estimator.
+    ch_names : list of str or None, default=None
+        Channel names of the windows (for models that place electrodes on the scalp).
 
     Examples
     --------
@@ -71,6 +74,7 @@ class BenchmarkContext:
     precision: str = "32"
     random_state: int = 0
     verbose: int = 0
+    ch_names: list | None = None
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,15 @@ def register_model(
 def resolve_models(names=None) -> list[str]:
     """Names to run, baselines first: the baselines plus ``names`` (default: default models).
 
-    ``names`` may hold ``"none"`` alone (baselines only). Unknown names raise a ``ValueError``
-    listing the registered ones.
+    Parameters
+    ----------
+    names : list of str, optional
+        Registered names; ``["none"]``: the baselines only. Unknown names raise a
+        ``ValueError`` listing the registered ones.
+
+    Returns
+    -------
+    names : list of str
 
     Examples
     --------
@@ -279,7 +290,46 @@ def _tsstdn(ctx: BenchmarkContext):
     )
 
 
+def _own_budget(ctx: BenchmarkContext) -> dict:
+    """``max_epochs`` when the benchmark sets it, else nothing (the model's own default)."""
+    return {} if ctx.epochs is None else {"max_epochs": ctx.epochs}
+
+
+def _sstemotionnet(ctx: BenchmarkContext):
+    from ..classifiers.sstemotionnet import SSTEmotionNetClassifier
+
+    if ctx.ch_names is None:
+        raise ValueError("sstemotionnet needs the channel names of the data (ctx.ch_names).")
+    return SSTEmotionNetClassifier(
+        ch_names=list(ctx.ch_names),
+        sfreq=ctx.sfreq,
+        device=ctx.device,
+        precision=ctx.precision,
+        random_state=ctx.random_state,
+        verbose=ctx.verbose,
+        **_own_budget(ctx),
+    )
+
+
+def _gruxnet(ctx: BenchmarkContext):
+    from ..classifiers.gruxnet import GRUXNetClassifier
+
+    return GRUXNetClassifier(
+        sfreq=ctx.sfreq,
+        device=ctx.device,
+        precision=ctx.precision,
+        random_state=ctx.random_state,
+        verbose=ctx.verbose,
+        **_own_budget(ctx),
+    )
+
+
 register_model("majority", _majority, label="majority class", baseline=True)
 register_model("de_lr", _de_lr, label="DE + logistic regression", baseline=True)
 register_model("eegnet", _eegnet, label="EEGNet")
 register_model("tsstdn", _tsstdn, label="TS-STDN")
+# heavier networks: run on request (--models sstemotionnet gruxnet), with their own defaults
+if importlib.util.find_spec("skemotion.classifiers.sstemotionnet") is not None:
+    register_model("sstemotionnet", _sstemotionnet, label="SST-EmotionNet", default=False)
+if importlib.util.find_spec("skemotion.classifiers.gruxnet") is not None:
+    register_model("gruxnet", _gruxnet, label="GRU-XNet", default=False)

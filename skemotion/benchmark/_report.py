@@ -89,6 +89,17 @@ def _pm(mean, std) -> str:
 def format_table(summary: pd.DataFrame, chance: float | None = None) -> str:
     """Plain-text table of a :func:`summarize` result: scores as mean +- std over folds.
 
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarize`.
+    chance : float, optional
+        Balanced accuracy of chance, printed below the table.
+
+    Returns
+    -------
+    table : str
+
     Examples
     --------
     >>> import pandas as pd
@@ -234,6 +245,17 @@ def plot_results(
     -------
     images : dict
         ``{"subject_scores.png": bytes, "confusion_matrices.png": bytes}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skemotion.benchmark import plot_results
+    >>> subjects = pd.DataFrame({"model": ["de_lr"] * 2, "subject": [1, 2],
+    ...                          "balanced_accuracy": [0.6, 0.8]})
+    >>> images = plot_results(subjects, {("de_lr", "none"): np.eye(2)}, ["low", "high"])
+    >>> sorted(images), images["subject_scores.png"][:4]
+    (['confusion_matrices.png', 'subject_scores.png'], b'\x89PNG')
     """
     from matplotlib.figure import Figure
 

@@ -92,6 +92,11 @@ _VERSIONED = ("skemotion", "numpy", "scipy", "scikit-learn", "torch", "skorch", 
 def package_versions() -> dict:
     """Versions of Python and of the packages the numbers depend on (installed ones).
 
+    Returns
+    -------
+    versions : dict
+        Name -> version string.
+
     Examples
     --------
     >>> from skemotion.benchmark import package_versions
@@ -113,7 +118,7 @@ def package_versions() -> dict:
 class BenchmarkResult:
     """What :func:`run_benchmark` returns.
 
-    Attributes
+    Parameters
     ----------
     folds : pandas.DataFrame
         One row per model, alignment, seed and fold of this benchmark.
@@ -139,6 +144,15 @@ class BenchmarkResult:
         What was skipped and why (e.g. plots without matplotlib).
     files : list of str
         Files written.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import run_benchmark
+    >>> from skemotion.datasets import make_eeg_emotion
+    >>> d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    >>> res = run_benchmark(d.X, d.y, d.groups, d.trials, sfreq=d.sfreq, models=["none"])
+    >>> res.confusion[("majority", "none")].sum(), res.chance
+    (np.int64(24), 0.3333333333333333)
     """
 
     folds: pd.DataFrame
@@ -155,7 +169,12 @@ class BenchmarkResult:
     files: list = field(default_factory=list)
 
     def table(self) -> str:
-        """The plain-text table (:func:`format_table`)."""
+        """The plain-text table (:func:`format_table`).
+
+        Returns
+        -------
+        table : str
+        """
         return format_table(self.summary, chance=self.chance)
 
 
@@ -312,6 +331,7 @@ def run_benchmark(
     max_folds=None,
     domains=None,
     class_names=None,
+    ch_names=None,
     output=None,
     overwrite=False,
     plots=True,
@@ -354,6 +374,8 @@ def run_benchmark(
         Dataset of each window (``cross-dataset``).
     class_names : list of str, optional
         Names of the sorted classes, for the plots.
+    ch_names : list of str, optional
+        Channel names (models that place electrodes on the scalp need them).
     output : path-like, optional
         Folder of the results; a run continues from the folds it already holds.
     overwrite : bool, default=False
@@ -451,6 +473,7 @@ def run_benchmark(
         device=device,
         precision=precision,
         random_state=seeds[0],
+        ch_names=None if ch_names is None else [str(c) for c in ch_names],
     )
     arms = [(n, a) for a in align for n in names]
     config = {

@@ -11,8 +11,19 @@ __all__ = ["PairedComparison", "min_pairs_for_test", "paired_comparison", "rank_
 
 
 def min_pairs_for_test(alpha: float = 0.05) -> int:
-    """Fewest non-zero paired differences for which a two-sided Wilcoxon signed-rank test can
-    reach ``p < alpha`` (the exact test's smallest p-value is ``2 / 2**n``).
+    """Fewest paired differences with which a Wilcoxon test can reach ``p < alpha``.
+
+    The exact two-sided signed-rank test's smallest p-value with ``n`` non-zero differences is
+    ``2 / 2**n``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.05
+        Significance level.
+
+    Returns
+    -------
+    n : int
 
     Examples
     --------
@@ -29,7 +40,16 @@ def rank_biserial(differences) -> float:
     ``(R+ - R-) / (R+ + R-)`` where ``R+`` and ``R-`` are the sums of the ranks of ``|d|`` (zero
     differences dropped, ties given their average rank) over the positive and the negative
     differences: +1 when every non-zero difference is positive, -1 when every one is negative.
-    NaN when every difference is zero.
+
+    Parameters
+    ----------
+    differences : array-like of shape (n_pairs,)
+        Paired differences ``a - b``.
+
+    Returns
+    -------
+    r : float
+        In [-1, 1]; NaN when every difference is zero.
 
     Examples
     --------
@@ -49,20 +69,60 @@ def rank_biserial(differences) -> float:
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """Result of :func:`paired_comparison` (``a`` against ``b``)."""
+    """Result of :func:`paired_comparison` (``a`` against ``b``).
 
-    n: int  # pairs
-    n_nonzero: int  # pairs that differ
+    Parameters
+    ----------
+    n : int
+        Pairs.
+    n_nonzero : int
+        Pairs that differ.
+    mean_a, mean_b : float
+        Means of the two samples.
+    mean_difference : float
+        Mean of ``a - b``.
+    rank_biserial : float
+        :func:`rank_biserial` of the differences.
+    p_value : float or None
+        Two-sided Wilcoxon p-value; None when too few pairs differ for a test.
+    alpha : float
+        Significance level of the verdict.
+    verdict : str
+        "better", "worse", "no significant difference", "identical" or "too few folds".
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import paired_comparison
+    >>> print(paired_comparison([0.5, 0.6], [0.3, 0.3]).describe("majority"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    vs majority +0.250 (rank-biserial +1.00; no test: 2 folds differ, a Wilcoxon test
+    needs 6 for p < 0.05)
+    """
+
+    n: int
+    n_nonzero: int
     mean_a: float
     mean_b: float
-    mean_difference: float  # mean of a - b
+    mean_difference: float
     rank_biserial: float
-    p_value: float | None  # None: too few pairs for the test (see ``note``)
+    p_value: float | None
     alpha: float
-    verdict: str  # "better", "worse", "no significant difference", "identical", "too few folds"
+    verdict: str
 
     def describe(self, name_b: str, unit: str = "folds") -> str:
-        """One clause: ``vs de_lr -0.036 (p=0.56, rank-biserial -0.24): no significant ...``."""
+        """One clause of a verdict line, e.g. ``vs de_lr -0.036 (p=0.56, ...): no significant ...``.
+
+        Parameters
+        ----------
+        name_b : str
+            Name of the reference.
+        unit : str, default="folds"
+            What the pairs are.
+
+        Returns
+        -------
+        clause : str
+        """
         diff = f"{self.mean_difference:+.3f}"
         if self.verdict == "identical":
             return f"vs {name_b} {diff}: identical on all {self.n} {unit}"

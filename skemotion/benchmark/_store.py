@@ -40,11 +40,37 @@ FOLD_KEY = ("model", "align", "seed", "fold")
 
 
 class BenchmarkInputError(ValueError):
-    """A value or a combination of values the benchmark cannot run with."""
+    """A value or a combination of values the benchmark cannot run with.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import BenchmarkInputError, run_benchmark
+    >>> try:
+    ...     run_benchmark([[[0.0]]], [0], [0], [0], sfreq=1.0, epochs=0)
+    ... except BenchmarkInputError as exc:
+    ...     print(exc)
+    run_benchmark: argument epochs must be an integer >= 1; got 0.
+    """
 
 
 class ResultsMismatchError(BenchmarkInputError):
-    """The output folder holds results of another configuration."""
+    """The output folder holds results of another configuration.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skemotion.benchmark import ResultsMismatchError, run_benchmark
+    >>> from skemotion.datasets import make_eeg_emotion
+    >>> d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    >>> args = (d.X, d.y, d.groups, d.trials)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run_benchmark(*args, sfreq=d.sfreq, models=["none"], output=out, plots=False)
+    ...     try:
+    ...         run_benchmark(*args, sfreq=d.sfreq, models=["none"], output=out, epochs=5)
+    ...     except ResultsMismatchError as exc:
+    ...         print("refused:", "epochs: None there, 5 now" in str(exc))
+    refused: True
+    """
 
 
 def atomic_write_bytes(path, data: bytes) -> None:
