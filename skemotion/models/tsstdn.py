@@ -88,22 +88,27 @@ def _conv_block(in_ch, out_ch, kernel, pad, groups=1) -> list[nn.Module]:
 _BLOCK = 16
 
 
-@functools.lru_cache(maxsize=32)
-def _window_rows(block: int, kernel: int, rate: int, pad_left: int) -> tuple[torch.Tensor, int]:
-    """Row of its block's input window read by each (output sample, tap), and the window size.
+@functools.lru_cache(maxsize=64)
+def _window_taps(block: int, kernel: int, rate: int, pad_left: int, device: str):
+    """Taps that each (output sample, window row) of a block reads, and the window size.
 
     Output sample ``s`` of a block and tap ``j`` read sample ``s + j - pad_left`` of the
-    ``rate``-times nearest-upsampled input, i.e. row ``(s + j - pad_left) // rate`` of the input
-    counted from the block start, shifted by the ``ceil(pad_left / rate)`` zero rows that pad
-    the input on the left. The window spans a whole number of input blocks
-    (``block // rate`` rows each).
+    ``rate``-times nearest-upsampled input, i.e. input row ``(s + j - pad_left) // rate``
+    counted from the block start, or window row ``r`` once the ``ceil(pad_left / rate)`` zero
+    rows padding the input on the left are counted: ``rate`` consecutive taps per ``(s, r)``.
+    Returns their indices ``(rate, block, window)``, ``kernel`` where the tap does not exist,
+    and the window size, a whole number of input blocks (``block // rate`` rows each).
     """
-    s = torch.arange(block).view(block, 1)
-    j = torch.arange(kernel).view(1, kernel)
-    rows = torch.div(s + j - pad_left, rate, rounding_mode="floor") + -(-pad_left // rate)
+    pad_rows = -(-pad_left // rate)
+    last = (block - 1 + kernel - 1 - pad_left) // rate + pad_rows  # last row read
     step = block // rate
-    window = (int(rows.max()) // step + 1) * step
-    return rows, window
+    window = (last // step + 1) * step
+    s = torch.arange(block).view(1, block, 1)
+    r = torch.arange(window).view(1, 1, window)
+    q = torch.arange(rate).view(rate, 1, 1)
+    taps = rate * (r - pad_rows) - s + pad_left + q
+    taps = torch.where((taps >= 0) & (taps < kernel), taps, kernel)
+    return taps.to(device), window
 
 
 def _block_toeplitz(weight: torch.Tensor, block: int, rate: int, pad_left: int) -> torch.Tensor:
@@ -111,11 +116,11 @@ def _block_toeplitz(weight: torch.Tensor, block: int, rate: int, pad_left: int) 
 
     ``weight`` is ``(out_maps, in_maps_per_group, kernel)``; entry ``[o, i, s, r]`` sums the
     taps of ``weight[o, i]`` that output sample ``s`` of a block reads from window row ``r``
-    (one tap per entry without upsampling, up to ``rate`` with it).
+    (one tap without upsampling, up to ``rate`` with it).
     """
-    rows, window = _window_rows(block, weight.shape[-1], rate, pad_left)
-    onehot = nn.functional.one_hot(rows.to(weight.device), window).to(weight.dtype)
-    return torch.einsum("oik,skr->oisr", weight, onehot)
+    taps, _ = _window_taps(block, weight.shape[-1], rate, pad_left, str(weight.device))
+    padded = nn.functional.pad(weight, (0, 1))  # index ``kernel``: a zero tap
+    return sum(padded[..., taps[q]] for q in range(rate))
 
 
 class _BlockTimeConv(torch.autograd.Function):
