@@ -274,7 +274,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--scheduler",
         metavar="ADDRESS",
         help="run the folds on a Dask cluster through joblib's dask backend, e.g. "
-        "tcp://host:8786 (needs skemotion[dask])",
+        "tcp://host:8786 (needs skemotion[dask]); start single-threaded workers (dask worker "
+        "ADDRESS --nworkers N --nthreads 1): trainings side by side in one process share "
+        "torch's random generator and may not reproduce the serial numbers",
     )
     o = b.add_argument_group("output")
     o.add_argument(
