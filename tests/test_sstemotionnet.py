@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import balanced_accuracy_score
 
+from skemotion.classifiers import SSTEmotionNetClassifier
 from skemotion.classifiers import sstemotionnet as sst_clf
+from skemotion.datasets import make_eeg_emotion
 from skemotion.datasets._montages import DEAP32, EMOTIV14, SEED62
+from skemotion.features import DifferentialEntropy, ElectrodeGrid
 from skemotion.features.functional import electrode_positions_2d
 from skemotion.models import SSTEmotionNet
 from skemotion.models.sstemotionnet import _Attention
@@ -274,3 +278,205 @@ def test_maps_without_interpolation_put_each_value_at_its_electrode():
     for i, name in enumerate(names):
         expected[cells[name]] = values[0, i]
     np.testing.assert_array_equal(maps[0, 0], expected)
+
+
+# --- the classifier ----------------------------------------------------------------------
+
+TINY = dict(
+    grid_size=8,
+    temporal_depth=8,
+    spectral_growth=2,
+    temporal_growth=2,
+    spectral_layers=1,
+    temporal_layers=1,
+    hidden_size=8,
+    batch_size=16,
+    device="cpu",
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def easy():
+    return make_eeg_emotion(
+        "emotiv14",
+        n_subjects=4,
+        n_trials_per_class=2,
+        n_windows_per_trial=6,
+        window_seconds=1.0,
+        effect_size=5.0,
+        random_state=0,
+    )
+
+
+def test_learns_on_a_held_out_subject(easy):
+    test = easy.groups == np.unique(easy.groups)[0]
+    params = {**TINY, "spectral_growth": 4, "hidden_size": 16}
+    clf = SSTEmotionNetClassifier("emotiv14", max_epochs=10, lr=1e-2, **params)
+    clf.fit(easy.X[~test], easy.y[~test])
+    score = balanced_accuracy_score(easy.y[test], clf.predict(easy.X[test]))
+    assert score > 0.6, score  # chance is 1/3
+    assert clf.history_[-1, "train_loss"] < clf.history_[0, "train_loss"]
+
+
+@pytest.mark.parametrize("montage", ["seed62", "deap32", "emotiv14"])
+def test_every_montage_by_name_and_by_channel_list(montage):
+    data = make_eeg_emotion(
+        montage, n_subjects=1, n_windows_per_trial=2, window_seconds=1.0, random_state=0
+    )
+    clf = SSTEmotionNetClassifier(montage, max_epochs=1, **TINY).fit(data.X, data.y)
+    assert clf.sfreq_ == data.sfreq
+    assert clf.grid_weights_.shape == (64, len(data.ch_names))
+    assert clf.grid_mask_.shape == (8, 8) and 0.2 < clf.grid_mask_.mean() < 1.0
+    prepared = clf._prepare(data.X)
+    assert prepared["spectral"].shape == (len(data.X), 1, 8, 8, 5)
+    assert prepared["temporal"].shape == (len(data.X), 1, 8, 8, 8)
+    assert clf.predict_proba(data.X).shape == (len(data.X), 3)
+    # the same electrodes given as a list (other spelling) with the rate give the same maps
+    names = [c.lower() for c in data.ch_names]
+    clf2 = SSTEmotionNetClassifier(names, sfreq=data.sfreq, max_epochs=1, **TINY)
+    clf2.fit(data.X, data.y)
+    np.testing.assert_array_equal(clf2.grid_weights_, clf.grid_weights_)
+    np.testing.assert_array_equal(clf2.predict_proba(data.X), clf.predict_proba(data.X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, X_channels, match",
+    [
+        (dict(ch_names=["Fp1", "Cz", "XYZ", "Q1"], sfreq=128.0), 4, r"XYZ.*Q1"),
+        (dict(ch_names=None, sfreq=128.0), 3, "ch_names is None"),
+        (dict(ch_names=["Fz", "Cz", "Pz"]), 3, "sfreq is None"),
+        (dict(ch_names=["Fz", "Cz", "Pz"], sfreq=128.0), 4, "holds 3 names but X has 4"),
+        (dict(ch_names=["Fz", "Cz"], sfreq=128.0), 2, "interpolation='none'"),
+        (dict(ch_names="emotiv14", bands=[(4.0, 2.0)]), 14, "bands"),
+    ],
+)
+def test_bad_channel_setup_is_named(kwargs, X_channels, match):
+    X = np.random.default_rng(0).standard_normal((6, X_channels, 64)).astype(np.float32)
+    y = np.arange(6) % 2
+    clf = SSTEmotionNetClassifier(**{**TINY, **kwargs, "max_epochs": 1})
+    with pytest.raises(ValueError, match="SSTEmotionNetClassifier") as info:
+        clf.fit(X, y)
+    assert info.match(match)
+
+
+def test_single_channel_without_interpolation():
+    X = np.random.default_rng(0).standard_normal((12, 40)).astype(np.float32)  # 2-D: 1 channel
+    y = np.arange(12) % 2
+    clf = SSTEmotionNetClassifier(["Cz"], sfreq=100.0, interpolation="none", max_epochs=1, **TINY)
+    clf.fit(X, y)
+    assert clf.grid_mask_.sum() == 1
+    temporal = clf._prepare(X[:, None, :])["temporal"]
+    # the whole map is zero but Cz's pixel, which holds the window's equal-part means
+    r, c = np.argwhere(clf.grid_mask_)[0]
+    ref = X.reshape(12, 8, 5).mean(axis=-1)
+    np.testing.assert_allclose([clf.temporal_mean_, clf.temporal_scale_], [ref.mean(), ref.std()])
+    ref = (ref - ref.mean()) / ref.std()
+    np.testing.assert_allclose(temporal[:, 0, r, c], ref, rtol=1e-5, atol=1e-6)
+    temporal[:, 0, r, c] = 0
+    assert not temporal.any()
+
+
+def test_inputs_are_not_modified(easy):
+    X, y = easy.X[:24].copy(), easy.y[:24].copy()
+    X0, y0 = X.copy(), y.copy()
+    clf = SSTEmotionNetClassifier("emotiv14", max_epochs=1, **TINY).fit(X, y)
+    clf.predict(X)
+    clf.attention_maps(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_preparation_is_the_same_at_fit_and_predict_and_matches_the_transformers(easy, monkeypatch):
+    seen = []
+    real = SSTEmotionNetClassifier._training_inputs
+
+    def spy(self, X, prepared, extras):
+        seen.append({k: v.copy() for k, v in prepared.items()})
+        return real(self, X, prepared, extras)
+
+    monkeypatch.setattr(SSTEmotionNetClassifier, "_training_inputs", spy)
+    X = easy.X[:30]
+    clf = SSTEmotionNetClassifier("emotiv14", max_epochs=1, **TINY).fit(X, easy.y[:30])
+    again = clf._prepare(X)
+    subset = clf._prepare(X[5:9])  # fitted statistics only: a window's input never depends
+    for key in ("spectral", "temporal"):  # on the other windows it is predicted with
+        np.testing.assert_array_equal(again[key], seen[0][key])
+        np.testing.assert_allclose(subset[key], seen[0][key][5:9], rtol=1e-5, atol=1e-6)
+    # independently: the package's transformers, standardised with the fitted statistics
+    de = DifferentialEntropy(sfreq=easy.sfreq).fit_transform(X)  # (n, 14, 5)
+    np.testing.assert_allclose(clf.spectral_mean_, de.mean(axis=(0, 1)), rtol=1e-5)
+    np.testing.assert_allclose(clf.spectral_scale_, de.std(axis=(0, 1)), rtol=1e-4)
+    grid = ElectrodeGrid("emotiv14", grid="8x8", interpolation="cubic")
+    spectral = grid.fit_transform((de - clf.spectral_mean_) / clf.spectral_scale_)
+    np.testing.assert_allclose(again["spectral"][:, 0], spectral.transpose(0, 2, 3, 1), atol=1e-4)
+    parts = X.reshape(30, 14, 8, 16).mean(axis=-1)  # 128 samples in 8 parts of 16
+    np.testing.assert_allclose(clf.temporal_mean_, parts.mean(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(clf.temporal_scale_, parts.std(), rtol=1e-4)
+    parts = (parts - clf.temporal_mean_) / clf.temporal_scale_
+    temporal = grid.transform(parts)
+    np.testing.assert_allclose(again["temporal"][:, 0], temporal.transpose(0, 2, 3, 1), atol=1e-4)
+
+
+def test_preparation_is_batched_once_per_call_whatever_the_epochs(easy, monkeypatch):
+    calls = []
+    real = sst_clf.differential_entropy
+
+    def spy(X, *args, **kwargs):
+        calls.append(X.shape[0])
+        return real(X, *args, **kwargs)
+
+    monkeypatch.setattr(sst_clf, "differential_entropy", spy)
+    X, y = easy.X[:40], easy.y[:40]
+    for epochs in (1, 3):
+        calls.clear()
+        clf = SSTEmotionNetClassifier("emotiv14", max_epochs=epochs, **TINY).fit(X, y)
+        assert calls == [40, 40]  # fitted statistics, then the training inputs: whole batch
+    calls.clear()
+    clf.predict_proba(X)
+    assert calls == [40]
+
+
+def test_attention_maps_shapes_and_range(easy):
+    X = easy.X[:20]
+    clf = SSTEmotionNetClassifier("emotiv14", max_epochs=1, **{**TINY, "grid_size": 16})
+    clf.fit(X, easy.y[:20])
+    maps = clf.attention_maps(X[:5])
+    shapes = {k: [a.shape for a in v] for k, v in maps.items()}
+    assert shapes == {
+        "spectral_spatial": [(5, 8, 8), (5, 4, 4)],
+        "spectral_band": [(5, 2), (5, 1)],
+        "temporal_spatial": [(5, 2, 2), (5, 1, 1)],
+        "temporal_time": [(5, 2), (5, 1)],  # depth 8, max-pooled to 4, then 2 and 1
+    }
+    for arrays in maps.values():
+        for a in arrays:
+            assert a.dtype == np.float32 and np.all((a > 0) & (a < 1))
+    # per window: the same weights whatever the batch it is computed in
+    np.testing.assert_allclose(
+        clf.attention_maps(X[2:3])["spectral_spatial"][0][0],
+        maps["spectral_spatial"][0][2],
+        rtol=1e-5,
+    )
+    no_att = SSTEmotionNetClassifier("emotiv14", attention=False, max_epochs=1, **TINY)
+    assert no_att.fit(X, easy.y[:20]).attention_maps(X[:2]) == {
+        "spectral_spatial": [],
+        "spectral_band": [],
+        "temporal_spatial": [],
+        "temporal_time": [],
+    }
+
+
+def test_fit_is_deterministic(easy):
+    X, y = easy.X[:32], easy.y[:32]
+    p1 = SSTEmotionNetClassifier("emotiv14", max_epochs=2, **TINY).fit(X, y).predict_proba(X)
+    p2 = SSTEmotionNetClassifier("emotiv14", max_epochs=2, **TINY).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    p3 = SSTEmotionNetClassifier("emotiv14", max_epochs=2, **{**TINY, "random_state": 1})
+    assert not np.array_equal(p1, p3.fit(X, y).predict_proba(X))
+
+
+def test_canonical_configuration_through_the_classifier():
+    clf = SSTEmotionNetClassifier("seed62", grid_size=32, spectral_growth=12, temporal_growth=24)
+    shape = {"spectral": (1, 32, 32, 5), "temporal": (1, 32, 32, 25)}
+    assert _n_params(clf._build_module(shape, 3)) == 519_213

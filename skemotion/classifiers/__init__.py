@@ -3,6 +3,13 @@
 from ._base import DeepClassifierBase
 from .eegnet import EEGNetClassifier
 from .gruxnet import GRUXNetClassifier
+from .sstemotionnet import SSTEmotionNetClassifier
 from .tsstdn import TSSTDNClassifier
 
-__all__ = ["DeepClassifierBase", "EEGNetClassifier", "GRUXNetClassifier", "TSSTDNClassifier"]
+__all__ = [
+    "DeepClassifierBase",
+    "EEGNetClassifier",
+    "GRUXNetClassifier",
+    "SSTEmotionNetClassifier",
+    "TSSTDNClassifier",
+]
