@@ -141,28 +141,28 @@ def test_bf16_autocast_runs_the_convolutions_in_bf16():
 def test_time_convolution_matches_conv2d(
     in_maps, out_maps, kernel, groups, pad, rate, length, batch
 ):
-    """conv(pad(upsample(x))) on maps (C, L, N), x given in two parts, one shorter (zeros)."""
+    """conv(pad(upsample(x))) on maps (L, C, N), x given in two parts, one shorter (zeros)."""
     torch.manual_seed(0)
     conv = nn.Conv2d(in_maps, out_maps, (1, kernel), groups=groups, bias=False).double()
     padding = nn.ZeroPad2d((*pad, 0, 0))
-    x = torch.randn(in_maps, length, batch, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(length, in_maps, batch, dtype=torch.float64, requires_grad=True)
     short = max(length - 3, 1)
-    parts = [x[:1, :short], x[1:]] if in_maps > 1 else [x[:, :short]]
+    parts = [x[:short, :1], x[:, 1:]] if in_maps > 1 else [x[:short]]
     out = _time_conv(padding, conv, parts, length, rate)
     grad_out = torch.randn(out.shape, dtype=torch.float64)
     (out * grad_out).sum().backward()
     # reference: (batch, maps, 1, time), the first map zero beyond `short`
     x_ref = x.detach().clone()
-    x_ref[0, short:] = 0
-    x_ref = x_ref.permute(2, 0, 1).unsqueeze(2).requires_grad_()
+    x_ref[short:, 0] = 0
+    x_ref = x_ref.permute(2, 1, 0).unsqueeze(2).requires_grad_()
     ref_conv = copy.deepcopy(conv)
     up = F.interpolate(x_ref, scale_factor=(1, rate), mode="nearest") if rate > 1 else x_ref
     ref = F.conv2d(F.pad(up, (*pad, 0, 0)), ref_conv.weight, groups=groups)
-    (ref * grad_out.permute(2, 0, 1).unsqueeze(2)).sum().backward()
-    torch.testing.assert_close(out.permute(2, 0, 1).unsqueeze(2), ref.detach())
+    (ref * grad_out.permute(2, 1, 0).unsqueeze(2)).sum().backward()
+    torch.testing.assert_close(out.permute(2, 1, 0).unsqueeze(2), ref.detach())
     torch.testing.assert_close(conv.weight.grad, ref_conv.weight.grad)
-    grad_x = x_ref.grad.squeeze(2).permute(1, 2, 0).clone()
-    grad_x[0, short:] = 0  # rows the first part does not have
+    grad_x = x_ref.grad.squeeze(2).permute(2, 1, 0).clone()
+    grad_x[short:, 0] = 0  # rows the first part does not have
     torch.testing.assert_close(x.grad, grad_x)
 
 

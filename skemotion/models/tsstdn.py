@@ -96,8 +96,8 @@ def _window_taps(block: int, kernel: int, rate: int, pad_left: int, device: str)
     ``rate``-times nearest-upsampled input, i.e. input row ``(s + j - pad_left) // rate``
     counted from the block start, or window row ``r`` once the ``ceil(pad_left / rate)`` zero
     rows padding the input on the left are counted: ``rate`` consecutive taps per ``(s, r)``.
-    Returns their indices ``(rate, block, window)``, ``kernel`` where the tap does not exist,
-    and the window size, a whole number of input blocks (``block // rate`` rows each).
+    Returns their indices, ``rate`` tensors ``(block, window)`` (``kernel`` where the tap does
+    not exist), and the window size, a whole number of input blocks (``block // rate`` rows each).
     """
     pad_rows = -(-pad_left // rate)
     last = (block - 1 + kernel - 1 - pad_left) // rate + pad_rows  # last row read
@@ -107,8 +107,8 @@ def _window_taps(block: int, kernel: int, rate: int, pad_left: int, device: str)
     r = torch.arange(window).view(1, 1, window)
     q = torch.arange(rate).view(rate, 1, 1)
     taps = rate * (r - pad_rows) - s + pad_left + q
-    taps = torch.where((taps >= 0) & (taps < kernel), taps, kernel)
-    return taps.to(device), window
+    taps = torch.where((taps >= 0) & (taps < kernel), taps, kernel).to(device)
+    return tuple(taps), window
 
 
 def _block_toeplitz(weight: torch.Tensor, block: int, rate: int, pad_left: int) -> torch.Tensor:
@@ -120,11 +120,32 @@ def _block_toeplitz(weight: torch.Tensor, block: int, rate: int, pad_left: int) 
     """
     taps, _ = _window_taps(block, weight.shape[-1], rate, pad_left, str(weight.device))
     padded = nn.functional.pad(weight, (0, 1))  # index ``kernel``: a zero tap
-    return sum(padded[..., taps[q]] for q in range(rate))
+    mats = padded[..., taps[0]]
+    for more in taps[1:]:
+        mats = mats + padded[..., more]
+    return mats
+
+
+def _group_spans(n_maps, per_group: int) -> list[tuple[int, int, int, int, int, int]]:
+    """Where the maps of the parts (``n_maps`` each) go in ``groups x per_group`` maps.
+
+    One ``(part, first, stop, group, lo, hi)`` per overlap of a part with a group: maps
+    ``first:stop`` of the part are maps ``lo:hi`` of the group.
+    """
+    spans, start = [], 0
+    for j, count in enumerate(n_maps):
+        m = 0
+        while m < count:
+            g, lo = divmod(start + m, per_group)
+            take = min(count - m, per_group - lo)
+            spans.append((j, m, m + take, g, lo, lo + take))
+            m += take
+        start += count
+    return spans
 
 
 class _BlockTimeConv(torch.autograd.Function):
-    """Time convolution of maps ``(in_maps, L_in, N)`` to ``(out_maps, out_len, N)``.
+    """Time convolution of maps ``(L_in, in_maps, N)`` to ``(out_len, out_maps, N)``.
 
     Arguments: the block-Toeplitz matrices ``(out_maps, in_maps_per_group, block, window)``
     (``_block_toeplitz``), the block length, the upsampling rate, the number of zero rows that
@@ -133,117 +154,109 @@ class _BlockTimeConv(torch.autograd.Function):
 
     The input is copied once into a zero-padded buffer ``(groups, rows, in_maps_per_group, N)``
     in which the window of every output block, all maps of a group together, is one matrix
-    ``(window * in_maps_per_group, N)``: an output map is then one batched product over the
-    blocks, and so are its weight gradient and its share of the input gradient (a convolution
-    of the zero-padded output gradient with the flipped kernel, as block products again).
+    ``(window * in_maps_per_group, N)``; the output rows of a block, all maps of the group
+    together, are one matrix ``(block * out_maps_per_group, N)`` of the time-major output. So
+    a group is one batched product over the blocks, and so are its weight gradient and its
+    input gradient (a convolution of the zero-padded output gradient with the flipped kernel,
+    as block products again).
     """
 
     @staticmethod
     def forward(ctx, toeplitz, block, rate, pad_rows, out_len, groups, *parts):
         with torch.autocast(parts[0].device.type, enabled=False):
             out_maps, per_group, _, window = toeplitz.shape
+            per_out = out_maps // groups
             step = block // rate
             n = parts[0].shape[-1]
-            n_full, rest = divmod(out_len, block)
-            n_blocks = n_full + (rest > 0)
+            n_blocks = -(-out_len // block)
             rows = (n_blocks - 1) * step + window
             buf = parts[0].new_empty(groups, rows, per_group, n)
             buf[:, :pad_rows].zero_()
-            lengths = []
-            ch = 0
-            for p in parts:
-                length = min(p.shape[1], rows - pad_rows)
-                lengths.append(length)
-                for m in range(p.shape[0]):
-                    g, i = divmod(ch + m, per_group)
-                    buf[g, pad_rows : pad_rows + length, i] = p[m, :length]
-                    buf[g, pad_rows + length :, i].zero_()
-                ch += p.shape[0]
-            # (out_maps, block, window * per_group), columns in the buffer's (row, map) order
-            mats = toeplitz.permute(0, 2, 3, 1).reshape(out_maps, block, window * per_group)
-            out = buf.new_empty(out_maps, out_len, n)
-            per_out = out_maps // groups
+            lengths = [min(p.shape[0], rows - pad_rows) for p in parts]
+            spans = _group_spans([p.shape[1] for p in parts], per_group)
+            for j, first, stop, g, lo, hi in spans:
+                length = lengths[j]
+                buf[g, pad_rows : pad_rows + length, lo:hi] = parts[j][:length, first:stop]
+                buf[g, pad_rows + length :, lo:hi].zero_()
+            # per group (block * out maps, window * in maps), rows (sample, map) and columns
+            # (window row, map) in the order of the output and of the buffer
             k = window * per_group
-            for o in range(out_maps):
-                win = buf[o // per_out].as_strided((n_blocks, k, n), (step * per_group * n, n, 1))
-                if n_full:
-                    dst = out[o, : n_full * block].view(n_full, block, n)
-                    torch.bmm(mats[o].expand(n_full, block, k), win[:n_full], out=dst)
-                if rest:
-                    torch.mm(mats[o, :rest], win[n_full], out=out[o, n_full * block :])
+            mats = toeplitz.view(groups, per_out, per_group, block, window)
+            mats = mats.permute(0, 3, 1, 4, 2).reshape(groups, block * per_out, k)
+            out = buf.new_empty(n_blocks * block, out_maps, n)
+            blocks = out.view(n_blocks, block, groups, per_out, n)
+            for g in range(groups):
+                win = buf[g].as_strided((n_blocks, k, n), (step * per_group * n, n, 1))
+                mat = mats[g].expand(n_blocks, block * per_out, k)
+                if groups == 1:
+                    torch.bmm(mat, win, out=out.view(n_blocks, block * out_maps, n))
+                elif per_out == 1:
+                    torch.bmm(mat, win, out=blocks[:, :, g, 0])
+                else:
+                    blocks[:, :, g] = torch.bmm(mat, win).view(n_blocks, block, per_out, n)
         ctx.save_for_backward(toeplitz, buf)
-        ctx.meta = (block, rate, pad_rows, out_len, [p.shape for p in parts], lengths)
-        return out
+        ctx.meta = (block, rate, pad_rows, out_len, [p.shape for p in parts], lengths, spans)
+        return out[:out_len]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         toeplitz, buf = ctx.saved_tensors
-        block, rate, pad_rows, out_len, shapes, lengths = ctx.meta
+        block, rate, pad_rows, out_len, shapes, lengths, spans = ctx.meta
         out_maps, per_group, _, window = toeplitz.shape
         groups, rows, _, n = buf.shape
+        per_out = out_maps // groups
         step = block // rate
         n_taps = window // step  # input blocks per window
-        n_full, rest = divmod(out_len, block)
-        n_blocks = n_full + (rest > 0)
-        per_out = out_maps // groups
+        n_blocks = -(-out_len // block)
         k = window * per_group
-        need_w = ctx.needs_input_grad[0]
-        need_x = any(ctx.needs_input_grad[6:])
+        needed = ctx.needs_input_grad[6:]
         grad_w = grad_x = None
         with torch.autocast(grad.device.type, enabled=False):
-            grad = grad.to(buf.dtype).contiguous()
-            if need_w:
-                grad_w = buf.new_empty(out_maps, block, k)
-                for o in range(out_maps):
-                    win = buf[o // per_out].as_strided(
-                        (n_blocks, k, n), (step * per_group * n, n, 1)
-                    )
-                    g_full = grad[o, : n_full * block].view(n_full, block, n)
-                    acc = torch.bmm(g_full, win[:n_full].transpose(1, 2)).sum(0)
-                    if rest:
-                        acc[:rest] += grad[o, n_full * block :] @ win[n_full].t()
-                    grad_w[o] = acc
-                grad_w = grad_w.view(out_maps, block, window, per_group).permute(0, 3, 1, 2)
-            if need_x:
-                # input block q gets output blocks q - n_taps + 1 .. q: zero-pad the output
-                # gradient by n_taps - 1 blocks on both sides and slide a window of n_taps blocks
+            # output gradient per group, time-major, zero-padded by n_taps - 1 blocks on both
+            # sides: input block q gets output blocks q - n_taps + 1 .. q
+            top = (n_taps - 1) * block
+            gpad = grad.new_empty(groups, top + n_blocks * block + top, per_out, n)
+            gpad[:, :top].zero_()
+            gpad[:, top + out_len :].zero_()
+            gpad[:, top : top + out_len] = grad.view(out_len, groups, per_out, n).transpose(0, 1)
+            if ctx.needs_input_grad[0]:
+                grad_w = buf.new_empty(groups, block * per_out, k)
+                for g in range(groups):
+                    win = buf[g].as_strided((n_blocks, k, n), (step * per_group * n, n, 1))
+                    g_blocks = gpad[g, top : top + n_blocks * block]
+                    g_blocks = g_blocks.reshape(n_blocks, block * per_out, n)
+                    grad_w[g] = torch.bmm(g_blocks, win.transpose(1, 2)).sum(0)
+                grad_w = grad_w.view(groups, block, per_out, window, per_group)
+                grad_w = grad_w.permute(0, 2, 4, 1, 3).reshape(toeplitz.shape)
+            if any(needed):
                 n_q = n_blocks + n_taps - 1
-                pad = (n_taps - 1) * block
-                gpad = grad.new_zeros(pad + n_blocks * block + pad, n)
-                # flipped matrices (out_maps, step * per_group, n_taps * block): entry
-                # [(c, i), (n_taps - 1 - m) * block + s] = toeplitz[o, i, s, m * step + c]
-                flip = toeplitz.view(out_maps, per_group, block, n_taps, step)
-                flip = flip.flip(3).permute(0, 4, 1, 3, 2)
-                flip = flip.reshape(out_maps, step * per_group, n_taps * block)
+                # flipped matrices per group (step * in maps, n_taps * block * out maps):
+                # entry [(c, i), (n_taps - 1 - m, s, o)] = toeplitz[o, i, s, m * step + c]
+                flip = toeplitz.view(groups, per_out, per_group, block, n_taps, step)
+                flip = flip.flip(4).permute(0, 5, 2, 4, 3, 1)
+                flip = flip.reshape(groups, step * per_group, n_taps * block * per_out)
                 grad_buf = torch.empty_like(buf)
-                for o in range(out_maps):
-                    gpad[pad : pad + out_len] = grad[o]
-                    gwin = gpad.as_strided((n_q, n_taps * block, n), (block * n, n, 1))
-                    dst = grad_buf[o // per_out].view(n_q, step * per_group, n)
-                    mat = flip[o].expand(n_q, step * per_group, n_taps * block)
-                    if o % per_out == 0:
-                        torch.bmm(mat, gwin, out=dst)
-                    else:
-                        dst.baddbmm_(mat, gwin)
-                grad_x = []
-                ch = 0
-                for shape, length, needed in zip(shapes, lengths, ctx.needs_input_grad[6:]):
-                    if needed:
-                        gx = grad_buf.new_zeros(shape) if length < shape[1] else None
-                        gx = grad_buf.new_empty(shape) if gx is None else gx
-                        for m in range(shape[0]):
-                            g, i = divmod(ch + m, per_group)
-                            gx[m, :length] = grad_buf[g, pad_rows : pad_rows + length, i]
-                        grad_x.append(gx)
-                    else:
-                        grad_x.append(None)
-                    ch += shape[0]
+                kg = n_taps * block * per_out
+                for g in range(groups):
+                    gwin = gpad[g].as_strided((n_q, kg, n), (block * per_out * n, n, 1))
+                    dst = grad_buf[g].view(n_q, step * per_group, n)
+                    torch.bmm(flip[g].expand(n_q, step * per_group, kg), gwin, out=dst)
+                grad_x = [
+                    (grad_buf.new_empty if length == shape[0] else grad_buf.new_zeros)(shape)
+                    if need
+                    else None
+                    for shape, length, need in zip(shapes, lengths, needed)
+                ]
+                for j, first, stop, g, lo, hi in spans:
+                    if needed[j]:
+                        src = grad_buf[g, pad_rows : pad_rows + lengths[j], lo:hi]
+                        grad_x[j][: lengths[j], first:stop] = src
         return (grad_w, None, None, None, None, None, *(grad_x or [None] * len(shapes)))
 
 
 def _time_conv(pad: nn.ZeroPad2d, conv: nn.Conv2d, parts, in_len: int, rate: int = 1):
-    """``conv(pad(upsample(x)))`` on maps ``(in_maps, time, batch)``.
+    """``conv(pad(upsample(x)))`` on time-major maps ``(time, maps, batch)``.
 
     ``x`` is the concatenation of the parts along the maps, ``in_len`` its length (shorter
     parts are zero-extended), ``rate`` the nearest upsampling factor applied before the
@@ -280,14 +293,17 @@ class _ContiguousGrad(torch.autograd.Function):
 
 
 def _bn_act(maps: torch.Tensor, bn: nn.BatchNorm2d, act: nn.Module) -> torch.Tensor:
-    """Batch norm over (time, batch) per map, then the activation, on maps (C, time, batch)."""
-    return act(_ContiguousGrad.apply(bn(maps.contiguous().unsqueeze(0)))).squeeze(0)
+    """Batch norm over (time, batch) per map, then the activation, on maps (time, C, batch)."""
+    out = bn(maps.contiguous().unsqueeze(-1))  # time as batch-norm's batch axis
+    if out.requires_grad:
+        out = _ContiguousGrad.apply(out)
+    return act(out).squeeze(-1)
 
 
 def _pool2(maps: torch.Tensor) -> torch.Tensor:
-    """Average pooling by 2 along time (``AvgPool2d((1, 2))``) on maps (C, time, batch)."""
-    c, t, n = maps.shape
-    return maps[:, : t - t % 2].reshape(c, t // 2, 2, n).mean(2)
+    """Average pooling by 2 along time (``AvgPool2d((1, 2))``) on maps (time, C, batch)."""
+    t, c, n = maps.shape
+    return maps[: t - t % 2].reshape(t // 2, 2, c, n).mean(1)
 
 
 class _UNet(nn.Module):
@@ -298,9 +314,10 @@ class _UNet(nn.Module):
     zero-padded on the right before the two poolings and the reconstruction is cropped back (no
     padding, hence the paper's network, when ``L`` is a multiple of 4).
 
-    The modules are the paper's 2-D layers; ``forward`` applies the same function with the
-    electrodes folded into the batch and each time convolution computed as block-Toeplitz
-    matrix products (see ``_BlockTimeConv``), which trains over ten times faster on CPU.
+    The modules are the paper's 2-D layers; ``forward`` applies the same function to
+    time-major maps ``(time, maps, batch * electrodes)``, each time convolution computed as
+    block-Toeplitz matrix products (see ``_BlockTimeConv``), which trains over ten times
+    faster on CPU.
     """
 
     def __init__(self):
@@ -329,21 +346,21 @@ class _UNet(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, _, c, length = x.shape
         lp = length + (-length % 4)  # L'
-        # maps (C, time, batch * electrodes); the input is zero-extended from L to L'
-        h = x.reshape(b * c, length).t().unsqueeze(0)  # (1, L, B*C)
+        # maps (time, C, batch * electrodes); the input is zero-extended from L to L'
+        h = x.reshape(b * c, length).t().unsqueeze(1)  # (L, 1, B*C)
         down1, down2, up2, up1, dec = self.down1, self.down2, self.up2, self.up1, self.decoder
         d1 = _pool2(_bn_act(_time_conv(down1[0], down1[1], [h], lp), down1[2], down1[3]))
         d2 = _pool2(_bn_act(_time_conv(down2[0], down2[1], [d1], lp // 2), down2[2], down2[3]))
         # 1x1 convolution with one group per map: a scale per map
-        scale = self.bottleneck[0].weight.reshape(-1, 1, 1).to(d2.dtype)
-        z = _bn_act(d2 * scale, self.bottleneck[1], self.bottleneck[2])  # (4, L'/4, B*C)
+        scale = self.bottleneck[0].weight.reshape(1, -1, 1).to(d2.dtype)
+        z = _bn_act(d2 * scale, self.bottleneck[1], self.bottleneck[2])  # (L'/4, 4, B*C)
         rate2, rate1 = (int(m[0].scale_factor[1]) for m in (up2, up1))  # nearest upsampling
         u2 = _bn_act(_time_conv(up2[1], up2[2], [z], lp // 4, rate2), up2[3], up2[4])
         # the skip concatenations happen inside the convolutions' input copy
         u1 = _bn_act(_time_conv(up1[1], up1[2], [d1, u2], lp // 2, rate1), up1[3], up1[4])
-        r = dec[2](_time_conv(dec[0], dec[1], [h, u1], lp))  # (1, L', B*C)
-        rec = _time_conv(dec[3], dec[4], [r], lp)[:, :length]  # (1, L, B*C)
-        z = z.reshape(4, lp // 4, b, c).permute(2, 0, 3, 1).contiguous()  # (B, 4, C, L'/4)
+        r = dec[2](_time_conv(dec[0], dec[1], [h, u1], lp))  # (L', 1, B*C)
+        rec = _time_conv(dec[3], dec[4], [r], lp)[:length]  # (L, 1, B*C)
+        z = z.reshape(lp // 4, 4, b, c).permute(2, 1, 3, 0).contiguous()  # (B, 4, C, L'/4)
         rec = rec.reshape(length, b, c).permute(1, 2, 0).unsqueeze(1).contiguous()
         return z, rec
 
