@@ -124,7 +124,7 @@ def ssl_ecg():
 def features():
     rows = _table(_section("Features"))
     rows = [r for r in rows if r["speed-up vs loop / scipy"].endswith("x")]
-    labels = [f"{r['feature']}: {r['variant'].split('[')[0].strip()}" for r in rows]
+    labels = [f"{r['feature']}: {r['variant'].split('[')[0].split(', ')[0].strip()}" for r in rows]
     speedup = np.array([float(r["speed-up vs loop / scipy"].rstrip("x")) for r in rows])
     fig, ax = plt.subplots(figsize=(7.0, 0.28 * len(rows) + 1.0), layout="constrained")
     y = np.arange(len(rows))[::-1]
@@ -132,5 +132,33 @@ def features():
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_xscale("log")
     ax.axvline(1.0, color="k", lw=0.8)
-    ax.set_xlabel("speed-up over the per-window loop (DE) or scipy.signal (others), log scale")
+    ax.set_xlabel("speed-up over the per-window loop (DE) or scipy.signal (log scale)")
     ax.set_title("Feature extraction, 1000 x 62 x 400 windows")
+
+
+def gruxnet():
+    lines = _section("GRU-XNet")
+    tables = {
+        "leave one subject out": _table(lines),
+        "leave one dataset out": _table(lines, after="Leave one dataset out"),
+    }
+    labels = [r["model"] for r in tables["leave one subject out"]]
+    stats = np.array(
+        [
+            [
+                _pm(next(r for r in rows if r["model"] == m)["balanced accuracy"])
+                for rows in tables.values()
+            ]
+            for m in labels
+        ]
+    )
+    fig, ax = plt.subplots(layout="constrained")
+    _bars(
+        ax,
+        labels,
+        list(tables),
+        stats[..., 0],
+        stats[..., 1],
+        "GRU-XNet (CPU configuration), 3 classes",
+        chance=1 / 3,
+    )
