@@ -195,6 +195,12 @@ def load_amigos(
     -----
     The selected channels of each file are kept as float32 while the file is read; peak
     memory is that copy plus ``X`` plus one file.
+
+    Examples
+    --------
+    >>> data = load_amigos("~/data/amigos", sessions=[1], target="valence")  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['low_valence', 'high_valence']
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)

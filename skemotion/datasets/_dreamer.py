@@ -159,6 +159,12 @@ def load_dreamer(
     -----
     ``DREAMER.mat`` holds every subject in one struct, so it is read whole even when
     ``subjects`` selects a few: peak memory is the file's content plus ``X``.
+
+    Examples
+    --------
+    >>> data = load_dreamer("~/data/DREAMER.mat", target="arousal")  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['low_arousal', 'high_arousal']
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)

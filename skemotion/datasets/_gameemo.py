@@ -161,6 +161,12 @@ def load_gameemo(
     Each game is a single 5-minute recording per subject and the class is the game: windows
     of one game share the label, so any split that puts windows of the same recording on both
     sides measures recording identity, not emotion. Use subject-wise splits.
+
+    Examples
+    --------
+    >>> data = load_gameemo("~/data/GAMEEMO", target="game")  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['boring', 'calm', 'horror', 'funny']
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)

@@ -38,6 +38,16 @@ def list_subjects(dataset: str, path) -> list[int]:
     -------
     subjects : list of int
         Sorted ids, usable as ``subjects=`` of the loader.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skemotion.datasets import list_subjects
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("s01.dat", "s03.dat"):
+    ...     (folder / name).touch()
+    >>> list_subjects("deap", folder)
+    [1, 3]
     """
     if dataset not in LOADERS:
         raise ValueError(

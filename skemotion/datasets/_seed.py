@@ -300,6 +300,12 @@ def load_seed(
     Each trial variable is read on its own, so peak memory is ``X`` plus one trial in
     float64. The same 15 film clips are shown in every session: for subject-dependent
     protocols split by session or by trial, never by window.
+
+    Examples
+    --------
+    >>> data = load_seed("~/data/SEED", subjects=[1], window_seconds=1.0)  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['negative', 'neutral', 'positive']
     """
     loader = "load_seed"
     root = check_path(path, loader)
@@ -391,6 +397,12 @@ def load_seed_iv(
     bunch : sklearn.utils.Bunch
         As :func:`load_seed`; ``trial`` is 1-24, ``label`` the raw 0-3 label and ``date`` the
         date in the file name.
+
+    Examples
+    --------
+    >>> data = load_seed_iv("~/data/SEED_IV", sessions=[1], window_seconds=4.0)  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['neutral', 'sad', 'fear', 'happy']
     """
     loader = "load_seed_iv"
     root = check_path(path, loader)

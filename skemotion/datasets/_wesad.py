@@ -180,6 +180,12 @@ def load_wesad(
     -----
     Each pickle also holds the wrist signals, so peak memory is one whole pickle (about 1 GB
     for a real subject) plus the selected blocks in float32 plus ``X``.
+
+    Examples
+    --------
+    >>> data = load_wesad("~/data/WESAD", target="affect", channels=["ECG"])  # doctest: +SKIP
+    >>> data.target_names  # doctest: +SKIP
+    ['baseline', 'stress', 'amusement']
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", SUBJECTS, LOADER)
