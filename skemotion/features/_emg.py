@@ -49,6 +49,17 @@ def snr_db_from_exp_snr(snr):
     is ``20 * log10(exp(snr / 10)) = snr * 2 / ln(10) ~= 0.8686 * snr`` dB (``snr=-8`` in the
     paper's runs is about -6.95 dB).
 
+    Parameters
+    ----------
+    snr : float or array-like
+        SNR parameter of the original code.
+
+    Returns
+    -------
+    snr_db : float or ndarray
+        The same SNR in standard decibels (``10 log10(P_signal / P_noise)``); an array for an
+        array input.
+
     Examples
     --------
     >>> from skemotion.features.functional import snr_db_from_exp_snr
@@ -129,6 +140,14 @@ def make_emg_noise(
     -------
     ndarray of shape (n_windows, n_sources, n_times)
         Zero-mean sources with mean power 1 per window and source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.features.functional import make_emg_noise
+    >>> noise = make_emg_noise(2, 3, 400, 200.0, rng=0)
+    >>> noise.shape, bool(np.allclose((noise**2).mean(axis=-1), 1.0))
+    ((2, 3, 400), True)
     """
     sfreq = check_sfreq(sfreq, "make_emg_noise")
     rng = np.random.default_rng(rng)

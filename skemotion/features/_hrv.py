@@ -389,7 +389,18 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
         )
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns."""
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the names come from the channels seen in ``fit``).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            A copy of ``feature_names_out_``.
+        """
         check_is_fitted(self)
         return self.feature_names_out_.copy()
 

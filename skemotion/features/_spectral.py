@@ -90,6 +90,14 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
     ndarray or torch.Tensor of shape (..., n_bands)
         Band variances, same dtype and kind (numpy/torch) as X. A band that holds no
         frequency bin (above Nyquist, or narrower than the resolution) has variance 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.features.functional import band_variance
+    >>> t = np.arange(256) / 128.0
+    >>> band_variance(2.0 * np.sin(2 * np.pi * 10.0 * t), 128.0).round(3)  # all in alpha
+    array([0., 0., 2., 0., 0.])
     """
     return _band_variance(X, sfreq, bands, method, filter_order, "band_variance")
 
