@@ -297,7 +297,20 @@ class PersonZScore(TransformerMixin, BaseEstimator):
         return out[:, 0, :] if two_d else out
 
     def fit_transform(self, X, y=None, groups=None):
-        """Fit, then transform the same windows with the same ``groups``."""
+        """Fit, then transform the same windows with the same ``groups``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+        y : None
+            Ignored.
+        groups : array-like of shape (n_windows,), default=None
+            Person of every window; see the class description for ``None``.
+
+        Returns
+        -------
+        X_out : ndarray of the shape of X, float32
+        """
         return self.fit(X, y, groups=groups).transform(X, groups=groups)
 
     def __sklearn_tags__(self):
