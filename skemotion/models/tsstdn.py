@@ -487,6 +487,17 @@ class TSSTDN(nn.Module):
        Spectral-Temporal Denoising Network for End-to-End Robust EEG-Based Emotion
        Recognition. In Neural Information Processing (ICONIP 2023), LNCS 14449, pp. 186-197.
        Springer. https://doi.org/10.1007/978-981-99-8067-3_14
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.models import TSSTDN
+    >>> net = TSSTDN(62, 400, 3)  # the canonical SEED configuration
+    >>> logits, recon_t, recon_s = net(torch.zeros(2, 62, 400))
+    >>> tuple(logits.shape), tuple(recon_t.shape), tuple(recon_s.shape)
+    ((2, 3), (2, 62, 400), (2, 62, 404))
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)
+    16891
     """
 
     def __init__(
@@ -554,7 +565,15 @@ class TSSTDN(nn.Module):
     def spectral(self, x: torch.Tensor) -> torch.Tensor:
         """Spectral representation of ``x`` (input and reconstruction target alike).
 
-        ``(B, C, T)`` gives ``(B, C, n_spec)``; ``(B, 1, C, T)`` gives ``(B, 1, C, n_spec)``.
+        Parameters
+        ----------
+        x : Tensor of shape (batch_size, n_chans, n_times) or (batch_size, 1, n_chans, n_times)
+            Signal windows.
+
+        Returns
+        -------
+        Tensor of shape (batch_size, n_chans, n_spec) or (batch_size, 1, n_chans, n_spec)
+            :func:`tsstdn_spectral` with this network's ``n_fft`` and ``hop_length``.
         """
         return tsstdn_spectral(x, self.n_fft, self.hop_length)
 
