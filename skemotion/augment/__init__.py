@@ -1,5 +1,5 @@
-"""Augmentations: batched signal transformations (the SSL-ECG pretext transforms) and, to
-come, resamplers."""
+"""Augmentations: batched signal transformations (the SSL-ECG pretext transforms) and the
+ESC-GAN resampler."""
 
 from ._ecg import (
     ECG_TRANSFORMS,
@@ -11,9 +11,11 @@ from ._ecg import (
     time_reverse,
     time_warp,
 )
+from ._escgan import ESCGANSampler
 
 __all__ = [
     "ECG_TRANSFORMS",
+    "ESCGANSampler",
     "add_noise_snr",
     "make_pretext_batch",
     "negate",

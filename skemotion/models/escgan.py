@@ -139,6 +139,13 @@ class ESCGANGenerator(nn.Module):
     never reaches the decoder; this module decodes the conditioned bottleneck as the paper
     describes.
 
+    References
+    ----------
+    .. [Zhang2024] Zhang, Z., Zhong, S., & Liu, Y. (2024). Beyond mimicking under-represented
+       emotions: deep data augmentation with emotional subspace constraints for EEG-based
+       emotion recognition. Proceedings of the AAAI Conference on Artificial Intelligence,
+       38(9), 10252-10260.
+
     Examples
     --------
     >>> import torch
@@ -203,6 +210,13 @@ class ESCGANGenerator(nn.Module):
     def forward(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Edit ``x`` of shape ``(batch, n_bands, H, W)`` into the classes ``target`` (batch,).
 
+        Parameters
+        ----------
+        x : Tensor of shape (batch, n_bands, H, W)
+            Maps to edit.
+        target : Tensor of int64 of shape (batch,)
+            Class each sample is edited into.
+
         Returns
         -------
         edit : Tensor of shape (batch, n_bands, H, W)
@@ -245,6 +259,13 @@ class ESCGANDiscriminator(nn.Module):
         Dropout rate in the heads.
     negative_slope : float, default=0.01
         LeakyReLU slope.
+
+    References
+    ----------
+    .. [Zhang2024] Zhang, Z., Zhong, S., & Liu, Y. (2024). Beyond mimicking under-represented
+       emotions: deep data augmentation with emotional subspace constraints for EEG-based
+       emotion recognition. Proceedings of the AAAI Conference on Artificial Intelligence,
+       38(9), 10252-10260.
 
     Examples
     --------
@@ -305,6 +326,11 @@ class ESCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Judge maps ``x`` of shape ``(batch, n_bands, H, W)``.
 
+        Parameters
+        ----------
+        x : Tensor of shape (batch, n_bands, H, W)
+            Maps to judge.
+
         Returns
         -------
         realness : Tensor of shape (batch,)
@@ -320,26 +346,43 @@ class ESCGANDiscriminator(nn.Module):
 # --------------------------------------------------------------------------- losses
 
 
-def reconstruction_loss(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+def _masked_mean(v: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Per-sample mean of ``v`` (batch, n_bands, H, W) over the bands and the mask's pixels."""
+    if mask is None:
+        return v.flatten(1).mean(dim=1)
+    m = mask.to(v.dtype).reshape(1, 1, *v.shape[2:])
+    return (v * m).flatten(1).sum(dim=1) / (v.shape[1] * m.sum()).clamp_min(1)
+
+
+def reconstruction_loss(
+    x: torch.Tensor, x_rec: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean squared error between ``x`` and its edit into its own class, ``G(x, y)``.
 
     Parameters
     ----------
     x, x_rec : Tensor of shape (batch, n_bands, H, W)
+    mask : Tensor of shape (H, W), default=None
+        Electrode pixels: the mean runs over them only (None: over the whole grid, as in the
+        original, where the interpolated maps fill most of it). With 14 electrodes on a 9x9
+        grid, a mean over the grid would shrink the term's weight more than five-fold.
 
     Returns
     -------
     Tensor (scalar)
-        ``mean((x - x_rec) ** 2)``.
+        ``mean((x - x_rec) ** 2)`` over the batch, the bands and the (masked) pixels.
 
     Examples
     --------
     >>> import torch
     >>> from skemotion.models.escgan import reconstruction_loss
-    >>> float(reconstruction_loss(torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, 3.0]]]])))
+    >>> x, rec = torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, 3.0]]]])
+    >>> float(reconstruction_loss(x, rec))
     5.0
+    >>> float(reconstruction_loss(x, rec, mask=torch.tensor([[1, 0]])))  # first pixel only
+    1.0
     """
-    return F.mse_loss(x_rec.float(), x.float())
+    return _masked_mean((x_rec.float() - x.float()).square(), mask).mean()
 
 
 def adversarial_loss(realness: torch.Tensor, target: float) -> torch.Tensor:
@@ -396,13 +439,18 @@ def boundary_loss(logits: torch.Tensor) -> torch.Tensor:
 
 
 def diversity_loss(
-    edit: torch.Tensor, z: torch.Tensor, perm: torch.Tensor | None = None, eps: float = 1e-6
+    edit: torch.Tensor,
+    z: torch.Tensor,
+    perm: torch.Tensor | None = None,
+    eps: float = 1e-6,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Diversity-aware term: edits of different inputs must differ as much as their latents.
 
     For a pairing ``j = perm[i]`` of the batch,
     ``mean_i exp(-mean|edit_i - edit_j| / (eps + mean|z_i - z_j|))``, each inner mean over
-    all of a sample's entries. It approaches 1 when distinct inputs collapse onto one edit.
+    all of a sample's entries (the edit's electrode pixels with ``mask``). It approaches 1
+    when distinct inputs collapse onto one edit.
 
     Parameters
     ----------
@@ -415,6 +463,8 @@ def diversity_loss(
         ``torch.randperm`` (from torch's global generator).
     eps : float, default=1e-6
         Added to the latent distance.
+    mask : Tensor of shape (H, W), default=None
+        Electrode pixels of 4-D edits (see :func:`reconstruction_loss`); None: all entries.
 
     Returns
     -------
@@ -432,8 +482,12 @@ def diversity_loss(
     n = edit.shape[0]
     if perm is None:
         perm = torch.randperm(n, device=edit.device)
-    e, zz = edit.float().flatten(1), z.float().flatten(1)
-    d_edit = (e - e[perm]).abs().mean(dim=1)
+    e, zz = edit.float(), z.float().flatten(1)
+    d_edit = (
+        _masked_mean((e - e[perm]).abs(), mask)
+        if mask is not None
+        else ((e - e[perm]).abs().flatten(1).mean(dim=1))
+    )
     d_z = (zz - zz[perm]).abs().mean(dim=1)
     return torch.exp(-d_edit / (eps + d_z)).mean()
 
@@ -472,6 +526,7 @@ def generator_loss(
     *,
     weights: Mapping[str, float] | None = None,
     perm: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The generator's objective: weighted sum of the five ESC-GAN terms.
 
@@ -496,6 +551,9 @@ def generator_loss(
         ``"class"``; missing keys take :data:`GENERATOR_WEIGHTS` (the original's values).
     perm : Tensor of shape (batch,), default=None
         Pairing of the diversity term (see :func:`diversity_loss`).
+    mask : Tensor of shape (H, W), default=None
+        Electrode pixels over which the reconstruction and diversity terms average (see
+        :func:`reconstruction_loss`); None: the whole grid.
 
     Returns
     -------
@@ -522,10 +580,10 @@ def generator_loss(
             f"{sorted(GENERATOR_WEIGHTS)}."
         )
     terms = {
-        "reconstruction": reconstruction_loss(x, x_rec),
+        "reconstruction": reconstruction_loss(x, x_rec, mask),
         "adversarial": adversarial_loss(edit_realness, 1.0),
         "boundary": boundary_loss(edit_logits),
-        "diversity": diversity_loss(edit, z, perm),
+        "diversity": diversity_loss(edit, z, perm, mask=mask),
         "class": edit_class_loss(edit_logits, target),
     }
     loss = sum(w[k] * terms[k] for k in GENERATOR_WEIGHTS)
@@ -541,13 +599,15 @@ def discriminator_loss(
     target: torch.Tensor | None = None,
     *,
     fake_label: float = 0.15,
+    fake_class_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The discriminator's objective.
 
     Without the edits (``fake_realness`` None): the emotion CE on real samples. With them
     (the adversarial steps, every ``n``-th batch in the original):
     ``0.5 * (0.5 * BCE(D_rf(x), 1) + 0.5 * CE(D_cls(x), y))
-    + 0.5 * (0.5 * BCE(D_rf(G(x, t)), fake_label) + 0.5 * CE(D_cls(G(x, t)), t))``.
+    + 0.5 * (0.5 * BCE(D_rf(G(x, t)), fake_label)
+    + 0.5 * fake_class_weight * CE(D_cls(G(x, t)), t))``.
 
     Parameters
     ----------
@@ -562,6 +622,9 @@ def discriminator_loss(
     fake_label : float, default=0.15
         Label of edits in the real/fake BCE: 0 is "fake"; the original's one-sided smoothing
         puts it at 0.15 (written 0.85 there, where 1 means fake).
+    fake_class_weight : float, default=1.0
+        Factor of the emotion CE on edits (1 in the original, which trains the emotion head
+        to recognise an edit's target class; 0 keeps the head a classifier of real samples).
 
     Returns
     -------
@@ -594,6 +657,9 @@ def discriminator_loss(
         "fake_class": F.cross_entropy(fake_logits.float(), target),
     }
     loss = 0.25 * (
-        terms["real_adv"] + terms["real_class"] + terms["fake_adv"] + terms["fake_class"]
+        terms["real_adv"]
+        + terms["real_class"]
+        + terms["fake_adv"]
+        + fake_class_weight * terms["fake_class"]
     )
     return loss, {k: v.detach() for k, v in terms.items()}
