@@ -15,7 +15,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skemotion.classifiers import EEGNetClassifier, TSSTDNClassifier
+from skemotion.classifiers import EEGNetClassifier, GRUXNetClassifier, TSSTDNClassifier
 from skemotion.features import (
     BandpassFilter,
     BandPower,
@@ -52,6 +52,24 @@ REGISTRY = {
     # on-the-fly EMG kept on (the default training path), mild enough for the blob datasets
     TSSTDNClassifier: (
         [TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, noise_snr_db=(10.0, 20.0), **TRAIN)],
+        {},
+    ),
+    # the real architecture at toy width; an STFT magnitude is the same for x and -x, so the
+    # classifier declares sklearn's poor_score tag (the blobs cannot be separated from it)
+    GRUXNetClassifier: (
+        [
+            GRUXNetClassifier(
+                filters=(2, 2, 4),
+                gru_hidden=4,
+                n_heads=2,
+                head_units=(8,),
+                stft_shape=(8, 8),
+                sfreq=2.0,
+                fmin=0.0,
+                fmax=None,
+                **{**TRAIN, "max_epochs": 2},
+            )
+        ],
         {},
     ),
     DifferentialEntropy: (
