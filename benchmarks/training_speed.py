@@ -316,6 +316,15 @@ def main(argv=None):
     p.add_argument("--tsstdn-batch", type=int, default=32)
     p.add_argument("--tsstdn-repeats", type=int, default=3)
     p.add_argument("--only", default=None, help="comma-separated class names to run")
+    p.add_argument(
+        "--heavy",
+        default="GRUXNetClassifier",
+        help="classes trained on the --heavy-* workload (GRU-XNet's default network "
+        "costs seconds and gigabytes per window on a CPU)",
+    )
+    p.add_argument("--heavy-windows", type=int, default=8)
+    p.add_argument("--heavy-batch-size", type=int, default=4)
+    p.add_argument("--heavy-epochs", type=int, default=1)
     p.add_argument("--skip-tsstdn-formulations", action="store_true")
     args = p.parse_args(argv)
     device = args.device
@@ -326,8 +335,18 @@ def main(argv=None):
     data = make_eeg_emotion("seed62", n_subjects=max(1, -(-args.windows // 60)), random_state=0)
     pick = np.random.default_rng(0).permutation(len(data.y))[: args.windows]
     X, y = data.X[pick].astype(np.float32), data.y[pick]
-    n_seen = windows_per_epoch(len(y), args.batch_size) * args.epochs
-    kw = dict(epochs=args.epochs, batch_size=args.batch_size, device=device)
+    heavy = set(args.heavy.split(",")) if args.heavy else set()
+
+    def workload(name):
+        """(windows, skorch/bare keyword arguments, window-steps per fit) of a class."""
+        if name in heavy:
+            n, b, e = min(args.heavy_windows, len(y)), args.heavy_batch_size, args.heavy_epochs
+        else:
+            n, b, e = len(y), args.batch_size, args.epochs
+        return n, dict(epochs=e, batch_size=b, device=device), windows_per_epoch(n, b) * e
+
+    kw = workload("")[1]
+    n_seen = workload("")[2]
 
     classes = discover_classifiers()
     if args.only:
@@ -340,24 +359,27 @@ def main(argv=None):
     # imports, kernel selection, allocator growth)
     best = {}
     fitted = {}
-    warm = dict(kw, epochs=1)
-    n_warm = min(len(y), 2 * args.batch_size)
     for cls in classes:
+        n, kw_cls, _ = workload(cls.__name__)
+        warm = dict(kw_cls, epochs=1)
+        n_warm = min(n, 2 * kw_cls["batch_size"])
         est = make_estimator(cls, sfreq=data.sfreq, precision=args.precision, **warm)
         est.fit(X[:n_warm], y[:n_warm])
         bare_fit(est, X[:n_warm], y[:n_warm], precision=args.precision, **warm)
     if bd is not None and args.precision == "32":
-        braindecode_fit(X[:n_warm], y[:n_warm], **warm)
+        n_warm = min(len(y), 2 * args.batch_size)
+        braindecode_fit(X[:n_warm], y[:n_warm], **dict(kw, epochs=1))
     for rep in range(args.repeats):
         for cls in classes:
             name = cls.__name__
-            est = make_estimator(cls, sfreq=data.sfreq, precision=args.precision, **kw)
-            dt, est = _timed(lambda est=est: est.fit(X, y), device)
+            n, kw_cls, _ = workload(name)
+            Xc, yc = X[:n], y[:n]
+            est = make_estimator(cls, sfreq=data.sfreq, precision=args.precision, **kw_cls)
+            dt, est = _timed(lambda est=est, a=Xc, b=yc: est.fit(a, b), device)
             best[(name, "skemotion")] = min(best.get((name, "skemotion"), np.inf), dt)
             fitted[name] = est
-            dt, _ = _timed(
-                lambda est=est: bare_fit(est, X, y, precision=args.precision, **kw), device
-            )
+            bare_kw = dict(kw_cls, precision=args.precision)
+            dt, _ = _timed(lambda e=est, a=Xc, b=yc, k=bare_kw: bare_fit(e, a, b, **k), device)
             best[(name, "bare")] = min(best.get((name, "bare"), np.inf), dt)
             print(f"  rep {rep} {name}: done", flush=True)
         if bd is not None and args.precision == "32":
@@ -380,7 +402,8 @@ def main(argv=None):
                 device,
             )
         pred = latency_ms(lambda est=est, x=X1: est.predict_proba(x), args.latency_reps, device)
-        rows.append((name, n_params, n_seen / ours, n_seen / bare, ours / bare - 1.0, pred, fwd))
+        steps = workload(name)[2]
+        rows.append((name, n_params, steps / ours, steps / bare, ours / bare - 1.0, pred, fwd))
     bd_row = None
     if ("EEGNet", "braindecode") in best:
         bd_row = n_seen / best[("EEGNet", "braindecode")]
@@ -400,7 +423,15 @@ def main(argv=None):
         f"{device}, precision {args.precision}, {args.threads} thread(s) (parts 1-3); load "
         f"average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min). "
         f"Workload: {len(y)} windows of 62 x 400, batch {args.batch_size}, {args.epochs} "
-        f"epochs ({n_seen} window-steps per fit), best of {args.repeats} interleaved repeats."
+        f"epochs ({n_seen} window-steps per fit), best of {args.repeats} interleaved repeats"
+        + (
+            f"; {', '.join(sorted(heavy & {c.__name__ for c in classes}))}: "
+            f"{workload(next(iter(heavy)))[0]} windows, batch {args.heavy_batch_size}, "
+            f"{args.heavy_epochs} epoch(s)"
+            if heavy & {c.__name__ for c in classes}
+            else ""
+        )
+        + "."
     )
     lines = [
         "| classifier | parameters | skemotion (windows/s) | bare PyTorch (windows/s) | "
