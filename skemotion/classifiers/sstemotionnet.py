@@ -226,12 +226,12 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     compressions as the paper). On the default benchmark's synthetic corpus (Emotiv, 14
     channels, 6 subjects, leave-one-subject-out) larger networks fitted the training subjects
     perfectly and did worse on the held-out one (growth 6/12: about 0.35-0.42 balanced
-    accuracy on two folds, against 0.48-0.62 for growth 4). Cost, measured with one thread on
-    a 2-core Intel Xeon shared with other jobs (load average 2 to 9, so the numbers are
-    pessimistic and noisy), for one epoch of 300 windows (the benchmark's training fold):
-    about 3.5-5 s with these defaults, about 37-47 s with the canonical network (two
-    threads on the loaded machine were slower still). On a GPU the canonical network is the
-    natural choice.
+    accuracy on two folds, against 0.48-0.62 for growth 4). Cost of one training epoch of
+    300 windows (the benchmark's training fold), measured with one thread on a 2-core Intel
+    Xeon shared with other jobs (load average 5 to 9, so the numbers are pessimistic and
+    noisy): about 1.5-3.5 s with these defaults (21.6 s per 15-epoch fold in the recorded
+    benchmark), about 27-47 s with the canonical network (two threads on the loaded machine
+    were slower still). On a GPU the canonical network is the natural choice.
 
     **Preparation.** The paper's DE comes from band-pass filtered signals, placed on the
     literature's 9x9 grid and resized to 32x32 with bicubic interpolation (the official
@@ -254,7 +254,10 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     first 9 trials for training, last 6 for testing) and selected epochs on the test trials;
     skemotion's benchmark is leave-one-subject-out on unseen subjects, with no model
     selection on the test subject, a much harder protocol: its numbers are not comparable
-    with the paper's.
+    with the paper's. On the default synthetic benchmark (Emotiv, 6 subjects, LOSO) these
+    defaults reach 0.458 +- 0.085 balanced accuracy (chance 0.333), below EEGNet (0.625) and
+    the DE + logistic regression baseline (0.661): the network fits its training subjects
+    (0.96) but transfers less well to a new one (``benchmarks/RESULTS.md``).
 
     **Attention maps.** :meth:`attention_maps` returns, for each window, the spatial and
     band/time weights of both streams after each transition. After the first transition the
