@@ -15,7 +15,12 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skemotion.classifiers import EEGNetClassifier, GRUXNetClassifier, TSSTDNClassifier
+from skemotion.classifiers import (
+    EEGNetClassifier,
+    GRUXNetClassifier,
+    SSTEmotionNetClassifier,
+    TSSTDNClassifier,
+)
 from skemotion.features import (
     BandpassFilter,
     BandPower,
@@ -68,6 +73,25 @@ REGISTRY = {
                 fmin=0.0,
                 fmax=None,
                 **{**TRAIN, "max_epochs": 2},
+            )
+        ],
+        {},
+    ),
+    # one electrode on a 4x4 map (the checks' 2-D X is single-channel windows)
+    SSTEmotionNetClassifier: (
+        [
+            SSTEmotionNetClassifier(
+                ["Cz"],
+                sfreq=128.0,
+                interpolation="none",
+                grid_size=4,
+                temporal_depth=4,
+                spectral_growth=2,
+                temporal_growth=2,
+                spectral_layers=1,
+                temporal_layers=1,
+                hidden_size=8,
+                **TRAIN,
             )
         ],
         {},

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.signal import resample_poly
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion.features import HRVFeatures
 from skemotion.features._hrv import HRV_FEATURE_NAMES, detect_r_peaks, hrv_features
@@ -196,8 +195,3 @@ def test_batched_windows_all_detected():
     F = HRVFeatures(256.0).fit_transform(X)
     assert (F[:, 0] == 14).all()
     np.testing.assert_allclose(F[:, 2], 60 / 0.7, rtol=1e-3)  # 0.7 s between beats
-
-
-@parametrize_with_checks([HRVFeatures(sfreq=256.0)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

@@ -11,7 +11,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion.transfer import (
     EuclideanAlignment,
@@ -342,24 +341,3 @@ def test_without_routing_step_parameters(Est, func):
     pipe.fit(X, y, align__groups=g)
     ref = LogisticRegression().fit(log_var(func(X, g)), y)
     np.testing.assert_allclose(pipe[-1].coef_, ref.coef_, rtol=1e-10)
-
-
-# --- scikit-learn estimator checks ----------------------------------------------------------
-
-_TRANSDUCTIVE = (
-    "transductive by design: transform computes the statistics of the windows it is given, "
-    "so a subset of the windows is transformed differently from the whole batch"
-)
-
-
-@parametrize_with_checks(
-    [
-        EuclideanAlignment(),
-        EuclideanAlignment(shrinkage=0.1),
-        SubjectStandardizer(),
-        SubjectStandardizer(robust=True),
-    ],
-    expected_failed_checks=lambda est: {"check_methods_subset_invariance": _TRANSDUCTIVE},
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
