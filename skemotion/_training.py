@@ -53,6 +53,7 @@ __all__ = [
     "resolve_device",
     "seed_from_random_state",
     "train",
+    "watch_sigint",
 ]
 
 PRECISIONS = ("32", "bf16", "16-mixed")
@@ -427,7 +428,7 @@ def _close_progress(net):
 
 
 @contextmanager
-def _watch_sigint():
+def watch_sigint():
     """Record whether a real Ctrl-C (SIGINT) arrives during the block.
 
     skorch ends training quietly on ``KeyboardInterrupt``, which its own callbacks also raise to
@@ -466,7 +467,7 @@ def train(net, X, y, *, seed: int | None, device: str, **fit_params):
     """
     rng = isolated_rng(seed, device) if seed is not None else nullcontext()
     try:
-        with rng, _watch_sigint() as sigint:
+        with rng, watch_sigint() as sigint:
             net.initialize()
             net.fit(X, y, **fit_params)
     except BaseException:

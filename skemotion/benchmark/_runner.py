@@ -21,17 +21,14 @@ are seeded per fold, so the finished table is the one an uninterrupted run gives
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import importlib.util
 import json
 import os
 import platform
 import shlex
-import signal
 import socket
 import sys
-import threading
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -219,29 +216,11 @@ def _build(name: str, align: str, ctx: BenchmarkContext):
     return factory(est)
 
 
-@contextlib.contextmanager
 def _sigint_watch():
     """Note SIGINT (and raise KeyboardInterrupt as usual) while the benchmark runs."""
-    state = {"hit": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield state
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous in (signal.SIG_IGN, None):
-        yield state
-        return
+    from .._training import watch_sigint
 
-    def handler(signum, frame):
-        state["hit"] = True
-        if callable(previous):
-            previous(signum, frame)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield state
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return watch_sigint()
 
 
 def _predict_by_subject(est, X, groups, subjects):
