@@ -110,7 +110,7 @@ ax0.set_title("Class counts after resampling")
 ax1.set_ylabel("recall on held-out subjects")
 ax1.set_ylim(0, 1.05)
 ax1.set_title("Recall per class (3 folds)")
-ax1.legend(fontsize=8, loc="lower right")
+ax1.legend(fontsize=8, loc="upper right")
 plt.show()
 
 # %%
