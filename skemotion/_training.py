@@ -351,7 +351,7 @@ class SkemotionNet(NeuralNet):
         loss = step["loss"]
         if not bool(torch.isfinite(loss.detach()).all()):
             epoch = len(self.history)
-            n_batch = len(self.history[-1]["batches"]) + 1 if epoch else 1
+            n_batch = len(self.history[-1]["batches"]) if epoch else 1  # current one included
             lr = getattr(self, "lr", None)
             raise TrainingDivergedError(
                 f"{self.estimator_name or type(self).__name__}: training diverged at epoch "

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skemotion.augment import ESCGANSampler
 from skemotion.classifiers import (
     EEGNetClassifier,
     GRUXNetClassifier,
@@ -94,6 +95,11 @@ REGISTRY = {
                 **TRAIN,
             )
         ],
+        {},
+    ),
+    # sklearn's common checks (imbalanced-learn's sampler checks run in tests/test_escgan.py)
+    ESCGANSampler: (
+        [ESCGANSampler(hidden=2, max_epochs=1, batch_size=256, device="cpu", random_state=0)],
         {},
     ),
     DifferentialEntropy: (

@@ -19,7 +19,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
 from sklearn.neighbors import NearestCentroid
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skemotion._training import TrainingDivergedError
 from skemotion.augment import ESCGANSampler
@@ -334,11 +333,6 @@ SAMPLER_EXPECTED_FAILED = {
     [ESCGANSampler(**TINY)], expected_failed_checks=lambda est: SAMPLER_EXPECTED_FAILED
 )
 def test_imbalanced_learn_sampler_checks(estimator, check):
-    check(estimator)
-
-
-@parametrize_with_checks([ESCGANSampler(**TINY)])
-def test_sklearn_common_checks(estimator, check):
     check(estimator)
 
 
