@@ -91,8 +91,20 @@ def _xy(n=32, seed=0):
     return X, y
 
 
-@pytest.mark.parametrize("precision", ["32", "bf16", "16-mixed"])
-def test_gradient_clipping_sees_unscaled_gradients(precision):
+_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")
+
+
+@pytest.mark.parametrize(
+    "precision, device",
+    [
+        ("32", "cpu"),
+        ("bf16", "cpu"),
+        ("16-mixed", "cpu"),
+        pytest.param("16-mixed", "cuda", marks=[pytest.mark.gpu, _CUDA]),
+        pytest.param("bf16", "cuda", marks=[pytest.mark.gpu, _CUDA]),
+    ],
+)
+def test_gradient_clipping_sees_unscaled_gradients(precision, device):
     # SGD with lr=1: each step moves the parameters by exactly the clipped gradient, so the
     # update norm is max_norm when clipping works on the true gradients; clipping the
     # fp16-scaled gradients would give max_norm / scale, no clipping would give more.
@@ -100,6 +112,7 @@ def test_gradient_clipping_sees_unscaled_gradients(precision):
     rec = StepRecorder()
     clf = LinearClassifier(
         precision=precision,
+        device=device,
         callbacks=[("clip", GradientNormClipping(gradient_clip_value=max_norm)), ("rec", rec)],
     )
     clf.fit(*_xy())
