@@ -242,16 +242,19 @@ class _BlockTimeConv(torch.autograd.Function):
                     gwin = gpad[g].as_strided((n_q, kg, n), (block * per_out * n, n, 1))
                     dst = grad_buf[g].view(n_q, step * per_group, n)
                     torch.bmm(flip[g].expand(n_q, step * per_group, kg), gwin, out=dst)
-                grad_x = [
-                    (grad_buf.new_empty if length == shape[0] else grad_buf.new_zeros)(shape)
-                    if need
-                    else None
-                    for shape, length, need in zip(shapes, lengths, needed)
-                ]
+                grad_x = [None] * len(shapes)
                 for j, first, stop, g, lo, hi in spans:
-                    if needed[j]:
-                        src = grad_buf[g, pad_rows : pad_rows + lengths[j], lo:hi]
-                        grad_x[j][: lengths[j], first:stop] = src
+                    if not needed[j]:
+                        continue
+                    shape, length = shapes[j], lengths[j]
+                    src = grad_buf[g, pad_rows : pad_rows + length, lo:hi]
+                    if length == shape[0] and stop - first == shape[1] == per_group:
+                        grad_x[j] = src  # a whole group, every row: a contiguous view
+                        continue
+                    if grad_x[j] is None:
+                        new = grad_buf.new_empty if length == shape[0] else grad_buf.new_zeros
+                        grad_x[j] = new(shape)
+                    grad_x[j][:length, first:stop] = src
         return (grad_w, None, None, None, None, None, *(grad_x or [None] * len(shapes)))
 
 
