@@ -350,7 +350,7 @@ class _UNet(nn.Module):
         b, _, c, length = x.shape
         lp = length + (-length % 4)  # L'
         # maps (time, C, batch * electrodes); the input is zero-extended from L to L'
-        h = x.reshape(b * c, length).t().unsqueeze(1)  # (L, 1, B*C)
+        h = x.reshape(b * c, length).t().contiguous().unsqueeze(1)  # (L, 1, B*C)
         down1, down2, up2, up1, dec = self.down1, self.down2, self.up2, self.up1, self.decoder
         d1 = _pool2(_bn_act(_time_conv(down1[0], down1[1], [h], lp), down1[2], down1[3]))
         d2 = _pool2(_bn_act(_time_conv(down2[0], down2[1], [d1], lp // 2), down2[2], down2[3]))
