@@ -283,7 +283,7 @@ class _ContiguousGrad(torch.autograd.Function):
 
     CPU batch norm's backward misreads a gradient whose strides are channels-last when its
     input's are not (it happens here for maps of length 1, whose permuted gradients look
-    channels-last): batch norm always gets a contiguous gradient through this.
+    channels-last): placed after batch norm and its ELU, it hands both contiguous gradients.
     """
 
     @staticmethod
@@ -295,12 +295,17 @@ class _ContiguousGrad(torch.autograd.Function):
         return grad.contiguous()
 
 
-def _bn_act(maps: torch.Tensor, bn: nn.BatchNorm2d, act: nn.Module) -> torch.Tensor:
-    """Batch norm over (time, batch) per map, then the activation, on maps (time, C, batch)."""
+def _bn_act(maps: torch.Tensor, bn: nn.BatchNorm2d, act: nn.ELU) -> torch.Tensor:
+    """Batch norm over (time, batch) per map, then the ELU, on maps (time, C, batch).
+
+    The ELU (``act``'s alpha) runs in place on the batch norm's output, a fresh tensor that
+    batch norm's backward does not need.
+    """
     out = bn(maps.contiguous().unsqueeze(-1))  # time as batch-norm's batch axis
+    out = nn.functional.elu(out, alpha=act.alpha, inplace=True)
     if out.requires_grad:
         out = _ContiguousGrad.apply(out)
-    return act(out).squeeze(-1)
+    return out.squeeze(-1)
 
 
 def _pool2(maps: torch.Tensor) -> torch.Tensor:
