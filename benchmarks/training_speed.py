@@ -407,7 +407,13 @@ def main(argv=None):
         X1 = X[:1]
         module = est.net_.module_.eval()
         x1 = module_input(est, X1, device)
-        with torch.no_grad():
+        amp = {"32": None, "bf16": torch.bfloat16}[args.precision]
+        with (
+            torch.no_grad(),
+            torch.autocast(
+                torch.device(device).type, dtype=amp or torch.float32, enabled=amp is not None
+            ),
+        ):
             fwd = latency_ms(
                 lambda m=module, x=x1: m(**x) if isinstance(x, dict) else m(x),
                 args.latency_reps,
