@@ -1,9 +1,10 @@
-"""TS-STDN's U-Nets: the fast (block-Toeplitz) formulation computes the paper's function.
+"""TS-STDN: the fast formulation (block-Toeplitz U-Nets) computes the paper's function.
 
 The U-Nets run their time convolutions as block-Toeplitz matrix products on maps laid out as
-(maps, time, batch * electrodes) (for training speed on CPU). These tests pin that
-formulation against an independent reference written here from the paper's layer list: the
-same weights applied as 2-D convolutions (``F.conv2d`` with the original zero padding and
+(time, maps, batch * electrodes) (for training speed on CPU), and the classifier
+branches run their depthwise spatial convolution as a batched matrix product. These tests pin
+that formulation against an independent reference written here from the paper's layer list:
+the same weights applied as 2-D convolutions (``F.conv2d`` with the original zero padding and
 groups), ``F.batch_norm``, ``F.elu``, ``F.avg_pool2d`` and nearest upsampling on
 ``(batch, maps, electrodes, time)``. Forward outputs, every parameter gradient, the input
 gradient and the batch-norm running statistics must agree.
@@ -51,10 +52,22 @@ def reference_unet(unet, x):
     return z, rec[..., :length]
 
 
+def reference_head(head, z):
+    """The classifier branch of the paper's code: its modules applied in order."""
+    conv = head.depthwise[0]
+    h = F.conv2d(z, conv.weight, groups=4)  # depthwise (C, 1) convolution, D filters per map
+    for module in head.depthwise[1:]:
+        h = module(h)
+    return head.feature(h).squeeze(2)
+
+
 def _with_reference_unets(model):
+    """A copy of the model whose U-Nets and classifier branches compute the reference way."""
     ref = copy.deepcopy(model)
     for unet in (ref.temporal_unet, ref.spectral_unet):
         unet.forward = types.MethodType(reference_unet, unet)
+    for head in (ref.temporal_head, ref.spectral_head):
+        head.forward = types.MethodType(reference_head, head)
     return ref
 
 

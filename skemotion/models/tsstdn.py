@@ -409,7 +409,17 @@ class _StreamHead(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.feature(self.depthwise(z)).squeeze(2)  # (B, F, out_len)
+        # the depthwise (C, 1) convolution as one batched product per (window, map): CPU
+        # backends run that grouped convolution's backward slowly
+        conv = self.depthwise[0]
+        b, maps, c, length = z.shape
+        weight = conv.weight.reshape(maps, -1, c)  # (4, D, C): filters of each map
+        weight = weight.expand(b, maps, -1, c).reshape(b * maps, -1, c)
+        h = torch.bmm(weight, z.reshape(b * maps, c, length))  # (B * 4, D, L)
+        h = h.reshape(b, -1, 1, length)  # (B, 4D, 1, L), conv output layout
+        for module in self.depthwise[1:]:
+            h = module(h)
+        return self.feature(h).squeeze(2)  # (B, F, out_len)
 
 
 class TSSTDN(nn.Module):
