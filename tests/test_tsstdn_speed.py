@@ -223,3 +223,21 @@ def test_pickle_and_state_dict_round_trip_compute_the_same():
         for copy_ in (clone, other):
             for a, b in zip(copy_(x), expected):
                 torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("n_channels, n_times", [(3, 20), (14, 64), (62, 400)])
+def test_inference_does_not_depend_on_the_other_windows(n_channels, n_times):
+    """In eval mode a window's outputs are bitwise the same whatever batch it is part of."""
+    torch.manual_seed(0)
+    model = TSSTDN(n_channels, n_times, 3, n_fft=min(32, n_times)).eval()
+    x = torch.randn(33, n_channels, n_times)
+    perm = torch.randperm(33)
+    unet = model.temporal_unet
+    with torch.no_grad():
+        full, shuffled, part = model(x), model(x[perm]), model(x[:5])
+        unet_full, unet_shuffled = unet(x.unsqueeze(1)), unet(x[perm].unsqueeze(1))
+    for a, b, c in zip(full, shuffled, part):
+        assert torch.equal(a[perm], b)
+        assert torch.equal(a[:5], c)
+    for a, b in zip(unet_full, unet_shuffled):
+        assert torch.equal(a[perm], b)

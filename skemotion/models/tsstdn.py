@@ -86,6 +86,7 @@ def _conv_block(in_ch, out_ch, kernel, pad, groups=1) -> list[nn.Module]:
 # are unchanged.
 
 _BLOCK = 16
+_ALIGN = 32  # columns: two AVX-512 vectors of float32, the unrolling of torch's CPU kernels
 
 
 @functools.lru_cache(maxsize=64)
@@ -308,6 +309,10 @@ def _bn_act(maps: torch.Tensor, bn: nn.BatchNorm2d, act: nn.ELU) -> torch.Tensor
     return out.squeeze(-1)
 
 
+def _is_bn(module: nn.Module) -> bool:
+    return isinstance(module, nn.BatchNorm2d)
+
+
 def _pool2(maps: torch.Tensor) -> torch.Tensor:
     """Average pooling by 2 along time (``AvgPool2d((1, 2))``) on maps (time, C, batch)."""
     t, c, n = maps.shape
@@ -352,8 +357,20 @@ class _UNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b, _, c, length = x.shape
+        b, c_in, length = x.shape[0], x.shape[2], x.shape[3]
         lp = length + (-length % 4)  # L'
+        x = x.reshape(b, c_in, length)
+        c = c_in
+        if c % _ALIGN and not any(
+            m.training or m.running_mean is None for m in self.modules() if _is_bn(m)
+        ):
+            # inference with batch norm's running statistics: every window's electrodes start
+            # on a multiple of _ALIGN columns (zero electrodes added, dropped at the end: no
+            # operation mixes columns then), so that vectorised kernels round a window's
+            # values the same wherever it sits in the batch and its outputs do not depend on
+            # the other windows
+            c += _ALIGN - c % _ALIGN
+            x = nn.functional.pad(x, (0, 0, 0, c - c_in))
         # maps (time, C, batch * electrodes); the input is zero-extended from L to L'
         h = x.reshape(b * c, length).t().contiguous().unsqueeze(1)  # (L, 1, B*C)
         down1, down2, up2, up1, dec = self.down1, self.down2, self.up2, self.up1, self.decoder
@@ -368,9 +385,9 @@ class _UNet(nn.Module):
         u1 = _bn_act(_time_conv(up1[1], up1[2], [d1, u2], lp // 2, rate1), up1[3], up1[4])
         r = dec[2](_time_conv(dec[0], dec[1], [h, u1], lp))  # (L', 1, B*C)
         rec = _time_conv(dec[3], dec[4], [r], lp)[:length]  # (L, 1, B*C)
-        z = z.reshape(lp // 4, 4, b, c).permute(2, 1, 3, 0).contiguous()  # (B, 4, C, L'/4)
-        rec = rec.reshape(length, b, c).permute(1, 2, 0).unsqueeze(1).contiguous()
-        return z, rec
+        z = z.reshape(lp // 4, 4, b, c)[..., :c_in].permute(2, 1, 3, 0).contiguous()
+        rec = rec.reshape(length, b, c)[..., :c_in].permute(1, 2, 0).unsqueeze(1).contiguous()
+        return z, rec  # (B, 4, C, L'/4), (B, 1, C, L)
 
 
 class _StreamHead(nn.Module):
