@@ -24,6 +24,16 @@ of 14 channels x 256 samples at 128 Hz, 3 balanced classes). Two parts, on the s
    scored once on the held-out subject. An outer score of a recipe already fitted in part 1 is
    reused (training is deterministic on CPU for a given ``random_state``).
 
+3. ``confirm``: pre-declared configurations, no selection at all, for a second corpus (e.g.
+   ``--montage seed62 --n-subjects 10``) or to report the recipes the nested part chose as
+   fixed arms: DE + LR without alignment, with ``ea`` and with ``bp+ea``; EEGNet at the
+   benchmark default; EEGNet with :data:`CONFIRM_RECIPE` (band-pass, Euclidean alignment, lr
+   3e-3: the recipe the nested part selected most often); and a soft-voting ensemble of
+   ``--ensemble`` EEGNets with that recipe and training seeds ``random_state + i`` (member 0
+   is the single model; ``--ensemble 1``: no ensemble). The primary comparison, declared
+   before any run: the ensemble (the single model with ``--ensemble 1``) against DE + LR with
+   ``ea`` (the better fixed DE + LR alignment of the first study).
+
 Alignment runs inside a scikit-learn ``Pipeline`` with metadata routing: the aligner requests
 ``groups`` for ``fit`` and ``transform``, EEGNet declines them (``set_fit_request(groups=False)``,
 its ``fit`` would otherwise read them as early-stopping groups), ``pipe.fit(X_train, y_train,
@@ -52,6 +62,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from scipy.stats import wilcoxon
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score
@@ -96,6 +107,10 @@ DEEP_RECIPES = (
 )
 
 
+#: the EEGNet recipe of the ``confirm`` part (and of its ensemble)
+CONFIRM_RECIPE = Recipe("bp+ea", lr=3e-3)
+
+
 def align_steps(name: str, sfreq: float) -> list:
     """Pipeline steps of an alignment; the aligners request ``groups`` through routing."""
 
@@ -125,7 +140,7 @@ def de_lr(alignment: str, sfreq: float) -> Pipeline:
     )
 
 
-def eegnet(recipe: Recipe, sfreq: float, args) -> Pipeline:
+def eegnet(recipe: Recipe, sfreq: float, args, seed_offset: int = 0) -> Pipeline:
     """The default benchmark's EEGNet (kernel sfreq / 2, batch 32) with a recipe."""
     clf = EEGNetClassifier(
         kernel_length=max(2, int(sfreq // 2)),
@@ -135,7 +150,7 @@ def eegnet(recipe: Recipe, sfreq: float, args) -> Pipeline:
         weight_decay=recipe.weight_decay,
         batch_size=32,
         device="cpu",
-        random_state=args.random_state,
+        random_state=args.random_state + seed_offset,
     ).set_fit_request(groups=False)  # groups are the subjects, not early-stopping groups
     return Pipeline(align_steps(recipe.alignment, sfreq) + [("clf", clf)])
 
@@ -156,6 +171,43 @@ def fit_score(pipe, X, y, g, train, test):
         "fit_time_s": fit_s,
         "fit_cpu_s": cpu_s,
     }
+
+
+def _scores(y_true, pred) -> dict:
+    return {
+        "balanced_accuracy": balanced_accuracy_score(y_true, pred),
+        "macro_f1": f1_score(y_true, pred, average="macro"),
+    }
+
+
+def confirm_fold(X, y, g, train, test, sfreq, args, record, k):
+    """The ``confirm`` arms on one outer fold (no selection: every arm is pre-declared)."""
+    res = fit_score(DummyClassifier(), X, y, g, train, test)
+    record("confirm", "majority", "none", k, test, res)
+    for a in ("none", "ea", "bp+ea"):
+        res = fit_score(de_lr(a, sfreq), X, y, g, train, test)
+        record("confirm", f"de_lr[{a}]", a, k, test, res)
+    res = fit_score(eegnet(Recipe("none"), sfreq, args), X, y, g, train, test)
+    record("confirm", Recipe("none").name, "none", k, test, res)
+    probas, fit_s, cpu_s = [], 0.0, 0.0
+    for i in range(args.ensemble):
+        pipe = eegnet(CONFIRM_RECIPE, sfreq, args, seed_offset=i)
+        t0, c0 = time.perf_counter(), time.process_time()
+        pipe.fit(X[train], y[train], groups=g[train])
+        fit_s += time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
+        probas.append(pipe.predict_proba(X[test], groups=g[test]))
+        classes = pipe.classes_
+        if i == 0:
+            single = _scores(y[test], classes[probas[0].argmax(1)])
+            timing = {"fit_time_s": fit_s, "fit_cpu_s": cpu_s}
+            record("confirm", CONFIRM_RECIPE.name, "bp+ea", k, test, {**single, **timing})
+    if args.ensemble < 2:
+        return
+    pred = classes[np.mean(probas, axis=0).argmax(1)]
+    timing = {"fit_time_s": fit_s, "fit_cpu_s": cpu_s}
+    name = f"eegnet x{args.ensemble}[bp+ea/{CONFIRM_RECIPE.max_epochs}ep/lr {CONFIRM_RECIPE.lr:g}]"
+    record("confirm", name, "bp+ea", k, test, {**_scores(y[test], pred), **timing})
 
 
 def inner_score(make, X, y, g, train, n_splits):
@@ -212,6 +264,10 @@ def run(args):
             flush=True,
         )
 
+    if "confirm" in args.parts:
+        for k, (train, test) in enumerate(folds):
+            if args.folds is None or k in args.folds:
+                confirm_fold(X, y, g, train, test, sfreq, args, record, k)
     deep_fixed = {a: Recipe(a) for a in DEEP_ALIGNMENTS}
     if "fixed" in args.parts:
         for k, (train, test) in enumerate(folds):
@@ -283,7 +339,8 @@ def report(results: pd.DataFrame) -> str:
             base_name = model.split("[")[0] + ("[none]" if model.startswith("de_lr") else "")
             if model.startswith("eegnet"):
                 base_name = Recipe("none").name
-            base = results[(results.part == "fixed") & (results.model == base_name)]
+            base_part = "confirm" if part == "confirm" else "fixed"
+            base = results[(results.part == base_part) & (results.model == base_name)]
             gain = ""
             if len(base) == len(m) and model != base_name:
                 d = m.balanced_accuracy.to_numpy() - base.balanced_accuracy.to_numpy()
@@ -293,6 +350,19 @@ def report(results: pd.DataFrame) -> str:
                 f"{m.balanced_accuracy.std(ddof=1):.3f} | {m.macro_f1.mean():.3f} +- "
                 f"{m.macro_f1.std(ddof=1):.3f} | {gain} | {m.fit_time_s.mean():.1f} |"
             )
+        if part == "confirm":
+            ens = df[df.model.str.startswith("eegnet x")].sort_values("fold")
+            if not len(ens):  # --ensemble 1: the single model is the primary arm
+                ens = df[df.model == CONFIRM_RECIPE.name].sort_values("fold")
+            ref = df[df.model == "de_lr[ea]"].sort_values("fold")
+            if len(ens) and len(ens) == len(ref):
+                d = ens.balanced_accuracy.to_numpy() - ref.balanced_accuracy.to_numpy()
+                p = wilcoxon(d).pvalue if np.any(d) else 1.0
+                lines.append(
+                    f"\nprimary comparison, {ens.model.iloc[0]} - de_lr[ea]: {d.mean():+.3f} +- "
+                    f"{d.std(ddof=1):.3f} (better in {int((d > 0).sum())} of {len(d)} folds, "
+                    f"Wilcoxon p = {p:.3g})"
+                )
         if part == "nested":
             for model, m in df.groupby("model", sort=False):
                 lines.append(f"\n{model} selections per fold: {list(m.selected)}")
@@ -309,12 +379,17 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs")
     p.add_argument("--inner-splits", type=int, default=2, help="inner GroupKFold splits")
     p.add_argument("--parts", default="fixed,nested")
+    p.add_argument("--ensemble", type=int, default=5, help="EEGNets in the confirm ensemble")
+    p.add_argument("--folds", default=None, help="outer folds to run, e.g. 0,1,2 (confirm)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--output", default="alignment_results")
     p.add_argument("--quick", action="store_true", help="3 subjects, 4 windows, 2 epochs")
     args = p.parse_args(argv)
     args.parts = args.parts.split(",")
+    args.folds = [int(k) for k in args.folds.split(",")] if args.folds else None
+    if args.folds and set(args.parts) - {"confirm"}:
+        p.error("--folds is for the confirm part only")
     if args.quick:
         args.n_subjects, args.windows_per_trial, args.epochs = 3, 4, 2
     return run(args)
