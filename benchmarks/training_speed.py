@@ -327,9 +327,9 @@ def main(argv=None):
     p.add_argument("--only", default=None, help="comma-separated class names to run")
     p.add_argument(
         "--heavy",
-        default="GRUXNetClassifier",
-        help="classes trained on the --heavy-* workload (GRU-XNet's default network "
-        "costs seconds and gigabytes per window on a CPU)",
+        default="",
+        help="comma-separated classes trained on the smaller --heavy-* workload (none by "
+        "default: every classifier's default network trains on the full workload)",
     )
     p.add_argument("--heavy-windows", type=int, default=8)
     p.add_argument("--heavy-batch-size", type=int, default=4)

@@ -45,6 +45,21 @@ def test_canonical_parameter_counts(n_chans, expected):
     assert net.n_steps == 15 and net.n_gru_inputs == n_chans * 128 * 16
 
 
+def test_classifier_default_is_small_and_canonical_call_is_the_paper_network():
+    # the call the docstring gives for the original network builds the spec's 104 M network;
+    # the default builds the small one: pooled GRU input, narrow CNNs, 32 x 32 grid
+    canonical = GRUXNetClassifier(
+        feature_pooling=None, filters=(32, 64, 128), gru_hidden=128, head_units=(256, 128),
+        stft_shape=(129, 126),
+    )  # fmt: skip
+    with torch.device("meta"):
+        big = canonical._build_module((62, 400), 2)
+        small = GRUXNetClassifier()._build_module((62, 400), 2)
+    assert _n_params(big) == 104_049_922
+    assert _n_params(small) < 1_000_000
+    assert small.n_steps == 32 // 8 and small.n_gru_inputs == 62 * 32  # 1 pooled bin x 32 maps
+
+
 def test_feature_pooling_shrinks_only_the_gru():
     with torch.device("meta"):
         canonical = GRUXNet(62, 129, 126, 2)

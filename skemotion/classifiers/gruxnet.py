@@ -180,14 +180,19 @@ class GRUXNetClassifier(DeepClassifierBase):
 
     **Default and canonical configurations.** The network
     (:class:`~skemotion.models.GRUXNet`) of the original has 104,049,922 parameters with 62
-    channels (``feature_pooling=None``), 97.6 M of them in the BiGRU's
-    input weights: 416 MB of weights, 1.2 GB more for gradients and Adam's state. The default
-    here, ``feature_pooling=1``, averages every channel CNN's frequency axis before the BiGRU
-    and has 12.6 M parameters with 62 channels (3.4 M with 14). The per-channel CNNs, the same
-    in both, take most of the compute: on a CPU the canonical network costs 1.15x the default
-    per epoch with 14 channels and 1.8x with 62 (``benchmarks/RESULTS.md``).
-    ``stft_shape=(129, 126)`` is the original grid; ``(64, 64)`` has 4x fewer pixels and
-    CNN operations (a training step measured 2.3x faster with 14 channels on a CPU).
+    channels: ``GRUXNetClassifier(feature_pooling=None, filters=(32, 64, 128),
+    gru_hidden=128, head_units=(256, 128), stft_shape=(129, 126))``, 97.6 M of them in the
+    BiGRU's input weights: 416 MB of weights, 1.2 GB more for gradients and Adam's state.
+    ``feature_pooling=1`` averages every channel CNN's frequency axis before the BiGRU: at the
+    original width and grid that is 12.6 M parameters with 62 channels (3.4 M with 14), but
+    the per-channel CNNs, the same in both, take most of the compute (on a CPU the canonical
+    network costs 1.15x the pooled one per epoch with 14 channels and 1.8x with 62), and one
+    window still takes 0.7-0.9 s to classify on one CPU core. The default here is the small
+    network: ``feature_pooling=1``, filters (8, 16, 32), GRU hidden 32, head (64, 32), on a
+    32 x 32 grid: 0.80 M parameters with 62 channels, about 11 ms to classify one window of
+    62 x 400 on one core, and about 70 s per 20-epoch fold of the default benchmark (300
+    windows of 14 channels) on a CPU (``benchmarks/RESULTS.md``). On a GPU, the original
+    width and grid are the configuration to try first.
 
     The original recipe (Adam 1e-3, weight decay 1e-4, cosine annealing over 30 epochs,
     batch 32 x 4 accumulation, gradient clipping 1.0, mixed precision, class-weighted
@@ -210,16 +215,16 @@ class GRUXNetClassifier(DeepClassifierBase):
     feature_pooling : int or None, default=1
         Frequency bins of every channel CNN's output kept for the BiGRU (average pooling);
         None keeps all ``stft_shape[0] // 8`` (the original, 104 M parameters at 62 channels).
-    filters : tuple of 3 int, default=(32, 64, 128)
-        Filters of the three blocks of every channel CNN.
-    gru_hidden : int, default=128
-        BiGRU units per direction.
+    filters : tuple of 3 int, default=(8, 16, 32)
+        Filters of the three blocks of every channel CNN ((32, 64, 128) in the original).
+    gru_hidden : int, default=32
+        BiGRU units per direction (128 in the original).
     gru_layers : int, default=2
         BiGRU layers.
     n_heads : int, default=4
         Self-attention heads (must divide ``2 * gru_hidden``).
-    head_units : tuple of int, default=(256, 128)
-        Hidden layers of the classification head.
+    head_units : tuple of int, default=(64, 32)
+        Hidden layers of the classification head ((256, 128) in the original).
     dropout : float, default=0.5
         Dropout rate (after the CNNs, between GRU layers, attention and head).
     sfreq : float, default=128.0
@@ -231,8 +236,9 @@ class GRUXNetClassifier(DeepClassifierBase):
         Step between segments; None means ``n_fft // 2``.
     fmin, fmax : float, default=0.5, 50.0
         Frequency band kept (Hz); ``fmax=None`` keeps up to Nyquist.
-    stft_shape : (int, int), default=(129, 126)
-        Grid (frequency bins, frames) every image is resized to; both >= 8.
+    stft_shape : (int, int), default=(32, 32)
+        Grid (frequency bins, frames) every image is resized to; both >= 8 ((129, 126) in the
+        original).
     lr : float, default=1e-3
     max_epochs : int, default=30
     batch_size : int, default=32
@@ -293,11 +299,11 @@ class GRUXNetClassifier(DeepClassifierBase):
 
     Notes
     -----
-    Training budget: on the CPU (2 shared cores), either full-size network costs 1.3-1.5 s
-    per training window and epoch with 14 channels and 5-10 s with 62 (7.5-58 min per epoch
-    of 360 windows): train it on a GPU. A CPU-sized configuration (``filters=(8, 16, 32),
-    gru_hidden=32, head_units=(64, 32), stft_shape=(32, 32)``) trains in about 70 s per
-    fold for 20 epochs on 300 windows and reaches 0.63 balanced accuracy on held-out subjects
+    Training budget: on the CPU (2 shared cores), either full-size network (original width
+    and grid) costs 1.3-1.5 s per training window and epoch with 14 channels and 5-10 s with
+    62 (7.5-58 min per epoch of 360 windows): train it on a GPU. The default configuration
+    trains in about 70 s per fold for 20 epochs on 300 windows and reaches 0.63 balanced
+    accuracy on held-out subjects
     of the default synthetic benchmark (3 classes, chance 0.33; DE + logistic regression 0.66,
     EEGNet 0.63), and 0.59 when a whole dataset is held out (``benchmarks/RESULTS.md``).
 
@@ -349,18 +355,18 @@ class GRUXNetClassifier(DeepClassifierBase):
         self,
         feature_pooling=1,
         *,
-        filters=(32, 64, 128),
-        gru_hidden=128,
+        filters=(8, 16, 32),
+        gru_hidden=32,
         gru_layers=2,
         n_heads=4,
-        head_units=(256, 128),
+        head_units=(64, 32),
         dropout=0.5,
         sfreq=128.0,
         n_fft=None,
         hop_length=None,
         fmin=0.5,
         fmax=50.0,
-        stft_shape=(129, 126),
+        stft_shape=(32, 32),
         lr=1e-3,
         max_epochs=30,
         batch_size=32,
