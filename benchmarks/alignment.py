@@ -30,7 +30,9 @@ of 14 channels x 256 samples at 128 Hz, 3 balanced classes). Two parts, on the s
    benchmark default; EEGNet with :data:`CONFIRM_RECIPE` (band-pass, Euclidean alignment, lr
    3e-3: the recipe the nested part selected most often); and a soft-voting ensemble of
    ``--ensemble`` EEGNets with that recipe and training seeds ``random_state + i`` (member 0
-   is the single model; ``--ensemble 1``: no ensemble). The primary comparison, declared
+   is the single model; ``--ensemble 1``: no ensemble); and :data:`CONFIRM_ES`, that recipe
+   with dropout 0.5 and early stopping on whole held-out training subjects (``--arms``
+   selects arms). The primary comparison, declared
    before any run: the ensemble (the single model with ``--ensemble 1``) against DE + LR with
    ``ea`` (the better fixed DE + LR alignment of the first study).
 
@@ -89,10 +91,14 @@ class Recipe:
     lr: float = 1e-3
     optimizer: str = "adam"
     weight_decay: float = 0.0
+    dropout: float = 0.25
+    early_stopping: bool = False  # on a validation split of whole training subjects
 
     @property
     def name(self) -> str:
         wd = f"/{self.optimizer} wd {self.weight_decay:g}" if self.weight_decay else ""
+        wd += f"/dropout {self.dropout:g}" if self.dropout != 0.25 else ""
+        wd += "/early stopping" if self.early_stopping else ""
         return f"eegnet[{self.alignment}/{self.max_epochs}ep/lr {self.lr:g}{wd}]"
 
 
@@ -109,6 +115,11 @@ DEEP_RECIPES = (
 
 #: the EEGNet recipe of the ``confirm`` part (and of its ensemble)
 CONFIRM_RECIPE = Recipe("bp+ea", lr=3e-3)
+#: the same against over-fitting the training subjects: dropout 0.5, up to 100 epochs with
+#: early stopping (patience 10) on 20 % of the training subjects held out whole
+CONFIRM_ES = Recipe("bp+ea", lr=3e-3, max_epochs=100, dropout=0.5, early_stopping=True)
+#: arms of the ``confirm`` part
+CONFIRM_ARMS = ("baselines", "eegnet", "recipe", "early_stopping")
 
 
 def align_steps(name: str, sfreq: float) -> list:
@@ -148,17 +159,21 @@ def eegnet(recipe: Recipe, sfreq: float, args, seed_offset: int = 0) -> Pipeline
         lr=recipe.lr,
         optimizer=recipe.optimizer,
         weight_decay=recipe.weight_decay,
+        dropout=recipe.dropout,
+        early_stopping=recipe.early_stopping,
         batch_size=32,
         device="cpu",
         random_state=args.random_state + seed_offset,
-    ).set_fit_request(groups=False)  # groups are the subjects, not early-stopping groups
+    ).set_fit_request(groups=recipe.early_stopping)  # early stopping splits by subject
     return Pipeline(align_steps(recipe.alignment, sfreq) + [("clf", clf)])
 
 
 def fit_score(pipe, X, y, g, train, test):
     """Fit on ``train`` (subjects aligned one by one), score on ``test``; returns a dict."""
     # only an aligner requests groups (routing refuses metadata nobody asked for)
-    aligned = isinstance(pipe, Pipeline) and "align" in pipe.named_steps
+    aligned = isinstance(pipe, Pipeline) and (
+        "align" in pipe.named_steps or getattr(pipe[-1], "early_stopping", False)
+    )
     fit_kw, pred_kw = ({"groups": g[train]}, {"groups": g[test]}) if aligned else ({}, {})
     t0 = time.perf_counter()
     c0 = time.process_time()
@@ -182,13 +197,20 @@ def _scores(y_true, pred) -> dict:
 
 def confirm_fold(X, y, g, train, test, sfreq, args, record, k):
     """The ``confirm`` arms on one outer fold (no selection: every arm is pre-declared)."""
-    res = fit_score(DummyClassifier(), X, y, g, train, test)
-    record("confirm", "majority", "none", k, test, res)
-    for a in ("none", "ea", "bp+ea"):
-        res = fit_score(de_lr(a, sfreq), X, y, g, train, test)
-        record("confirm", f"de_lr[{a}]", a, k, test, res)
-    res = fit_score(eegnet(Recipe("none"), sfreq, args), X, y, g, train, test)
-    record("confirm", Recipe("none").name, "none", k, test, res)
+    if "baselines" in args.arms:
+        res = fit_score(DummyClassifier(), X, y, g, train, test)
+        record("confirm", "majority", "none", k, test, res)
+        for a in ("none", "ea", "bp+ea"):
+            res = fit_score(de_lr(a, sfreq), X, y, g, train, test)
+            record("confirm", f"de_lr[{a}]", a, k, test, res)
+    if "eegnet" in args.arms:
+        res = fit_score(eegnet(Recipe("none"), sfreq, args), X, y, g, train, test)
+        record("confirm", Recipe("none").name, "none", k, test, res)
+    if "early_stopping" in args.arms:
+        res = fit_score(eegnet(CONFIRM_ES, sfreq, args), X, y, g, train, test)
+        record("confirm", CONFIRM_ES.name, "bp+ea", k, test, res)
+    if "recipe" not in args.arms:
+        return
     probas, fit_s, cpu_s = [], 0.0, 0.0
     for i in range(args.ensemble):
         pipe = eegnet(CONFIRM_RECIPE, sfreq, args, seed_offset=i)
@@ -381,6 +403,9 @@ def main(argv=None):
     p.add_argument("--parts", default="fixed,nested")
     p.add_argument("--ensemble", type=int, default=5, help="EEGNets in the confirm ensemble")
     p.add_argument("--folds", default=None, help="outer folds to run, e.g. 0,1,2 (confirm)")
+    p.add_argument(
+        "--arms", default=",".join(CONFIRM_ARMS), help=f"confirm arms, of {CONFIRM_ARMS}"
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--output", default="alignment_results")
@@ -388,6 +413,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.parts = args.parts.split(",")
     args.folds = [int(k) for k in args.folds.split(",")] if args.folds else None
+    args.arms = args.arms.split(",")
+    if set(args.arms) - set(CONFIRM_ARMS):
+        p.error(f"--arms: unknown {sorted(set(args.arms) - set(CONFIRM_ARMS))}")
     if args.folds and set(args.parts) - {"confirm"}:
         p.error("--folds is for the confirm part only")
     if args.quick:
