@@ -309,10 +309,6 @@ def _bn_act(maps: torch.Tensor, bn: nn.BatchNorm2d, act: nn.ELU) -> torch.Tensor
     return out.squeeze(-1)
 
 
-def _is_bn(module: nn.Module) -> bool:
-    return isinstance(module, nn.BatchNorm2d)
-
-
 def _pool2(maps: torch.Tensor) -> torch.Tensor:
     """Average pooling by 2 along time (``AvgPool2d((1, 2))``) on maps (time, C, batch)."""
     t, c, n = maps.shape
@@ -362,7 +358,9 @@ class _UNet(nn.Module):
         x = x.reshape(b, c_in, length)
         c = c_in
         if c % _ALIGN and not any(
-            m.training or m.running_mean is None for m in self.modules() if _is_bn(m)
+            m.training or m.running_mean is None
+            for m in self.modules()
+            if isinstance(m, nn.BatchNorm2d)
         ):
             # inference with batch norm's running statistics: every window's electrodes start
             # on a multiple of _ALIGN columns (zero electrodes added, dropped at the end: no
@@ -428,11 +426,9 @@ class _StreamHead(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         # the depthwise (C, 1) convolution as one batched product per (window, map): CPU
         # backends run that grouped convolution's backward slowly
-        conv = self.depthwise[0]
         b, maps, c, length = z.shape
-        weight = conv.weight.reshape(maps, -1, c)  # (4, D, C): filters of each map
-        weight = weight.expand(b, maps, -1, c).reshape(b * maps, -1, c)
-        h = torch.bmm(weight, z.reshape(b * maps, c, length))  # (B * 4, D, L)
+        weight = self.depthwise[0].weight.reshape(maps, -1, c)  # (4, D, C): filters of each map
+        h = torch.matmul(weight, z)  # (B, 4, D, L), broadcast over the windows
         h = h.reshape(b, -1, 1, length)  # (B, 4D, 1, L), conv output layout
         for module in self.depthwise[1:]:
             h = module(h)
