@@ -168,24 +168,14 @@ def eegnet(recipe: Recipe, sfreq: float, args, seed_offset: int = 0) -> Pipeline
     return Pipeline(align_steps(recipe.alignment, sfreq) + [("clf", clf)])
 
 
-def fit_score(pipe, X, y, g, train, test):
-    """Fit on ``train`` (subjects aligned one by one), score on ``test``; returns a dict."""
-    # only an aligner requests groups (routing refuses metadata nobody asked for)
-    aligned = isinstance(pipe, Pipeline) and (
+def _routes_groups(pipe) -> bool:
+    """Whether a step requests ``groups``: an aligner, or EEGNet's early stopping by subject.
+
+    Routing refuses metadata nobody asked for, so the subjects go only to such pipelines.
+    """
+    return isinstance(pipe, Pipeline) and (
         "align" in pipe.named_steps or getattr(pipe[-1], "early_stopping", False)
     )
-    fit_kw, pred_kw = ({"groups": g[train]}, {"groups": g[test]}) if aligned else ({}, {})
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    pipe.fit(X[train], y[train], **fit_kw)
-    fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    pred = pipe.predict(X[test], **pred_kw)
-    return {
-        "balanced_accuracy": balanced_accuracy_score(y[test], pred),
-        "macro_f1": f1_score(y[test], pred, average="macro"),
-        "fit_time_s": fit_s,
-        "fit_cpu_s": cpu_s,
-    }
 
 
 def _scores(y_true, pred) -> dict:
@@ -193,6 +183,25 @@ def _scores(y_true, pred) -> dict:
         "balanced_accuracy": balanced_accuracy_score(y_true, pred),
         "macro_f1": f1_score(y_true, pred, average="macro"),
     }
+
+
+def fit_timed(pipe, X, y, g, train, test):
+    """Fit on ``train`` (subjects aligned one by one).
+
+    Returns the wall and CPU seconds of the fit, and the keyword arguments to predict ``test``
+    with (the test subject's ids when the pipeline routes them).
+    """
+    routed = _routes_groups(pipe)
+    fit_kw, pred_kw = ({"groups": g[train]}, {"groups": g[test]}) if routed else ({}, {})
+    t0, c0 = time.perf_counter(), time.process_time()
+    pipe.fit(X[train], y[train], **fit_kw)
+    return {"fit_time_s": time.perf_counter() - t0, "fit_cpu_s": time.process_time() - c0}, pred_kw
+
+
+def fit_score(pipe, X, y, g, train, test):
+    """Fit on ``train`` (subjects aligned one by one), score on ``test``; returns a dict."""
+    timing, pred_kw = fit_timed(pipe, X, y, g, train, test)
+    return {**_scores(y[test], pipe.predict(X[test], **pred_kw)), **timing}
 
 
 def confirm_fold(X, y, g, train, test, sfreq, args, record, k):
@@ -211,25 +220,19 @@ def confirm_fold(X, y, g, train, test, sfreq, args, record, k):
         record("confirm", CONFIRM_ES.name, "bp+ea", k, test, res)
     if "recipe" not in args.arms:
         return
-    probas, fit_s, cpu_s = [], 0.0, 0.0
-    for i in range(args.ensemble):
+    probas, timing = [], {"fit_time_s": 0.0, "fit_cpu_s": 0.0}
+    for i in range(args.ensemble):  # member 0 is the single model
         pipe = eegnet(CONFIRM_RECIPE, sfreq, args, seed_offset=i)
-        t0, c0 = time.perf_counter(), time.process_time()
-        pipe.fit(X[train], y[train], groups=g[train])
-        fit_s += time.perf_counter() - t0
-        cpu_s += time.process_time() - c0
-        probas.append(pipe.predict_proba(X[test], groups=g[test]))
-        classes = pipe.classes_
+        member, pred_kw = fit_timed(pipe, X, y, g, train, test)
+        timing = {key: timing[key] + member[key] for key in timing}
+        probas.append(pipe.predict_proba(X[test], **pred_kw))
         if i == 0:
-            single = _scores(y[test], classes[probas[0].argmax(1)])
-            timing = {"fit_time_s": fit_s, "fit_cpu_s": cpu_s}
+            single = _scores(y[test], pipe.classes_[probas[0].argmax(1)])
             record("confirm", CONFIRM_RECIPE.name, "bp+ea", k, test, {**single, **timing})
-    if args.ensemble < 2:
-        return
-    pred = classes[np.mean(probas, axis=0).argmax(1)]
-    timing = {"fit_time_s": fit_s, "fit_cpu_s": cpu_s}
-    name = f"eegnet x{args.ensemble}[bp+ea/{CONFIRM_RECIPE.max_epochs}ep/lr {CONFIRM_RECIPE.lr:g}]"
-    record("confirm", name, "bp+ea", k, test, {**_scores(y[test], pred), **timing})
+    if args.ensemble > 1:
+        pred = pipe.classes_[np.mean(probas, axis=0).argmax(1)]
+        name = f"eegnet x{args.ensemble}" + CONFIRM_RECIPE.name.removeprefix("eegnet")
+        record("confirm", name, "bp+ea", k, test, {**_scores(y[test], pred), **timing})
 
 
 def inner_score(make, X, y, g, train, n_splits):
