@@ -15,6 +15,7 @@ import pytest
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
 
 from skemotion.augment import ESCGANSampler
 from skemotion.classifiers import (
@@ -231,3 +232,32 @@ def test_deep_predictions_do_not_depend_on_the_batch(estimator):
         (clf.predict_proba(X), expected),
     ]:
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+class _LRRecorder(Callback):
+    """Records the optimizer's learning rate at the start of every epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.lrs = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("estimator", _DEEP_INSTANCES, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("schedule", ["cosine", None])
+def test_deep_lr_schedule_follows_the_closed_form(estimator, schedule):
+    """``lr_schedule="cosine"`` anneals lr * (1 + cos(pi * e / E)) / 2 over the E epochs."""
+    rng = np.random.RandomState(0)
+    X = 3 * rng.uniform(size=(20, 3))
+    y = X[:, 0].astype(np.int64)
+    lr, epochs = 0.01, 4
+    recorder = _LRRecorder()
+    clf = clone(estimator).set_params(
+        lr=lr, max_epochs=epochs, lr_schedule=schedule, callbacks=[("lrs", recorder)]
+    )
+    clf.fit(X, y)
+    got = dict(clf.net_.callbacks_)["lrs"].lrs
+    e = np.arange(epochs)
+    want = lr * (1 + np.cos(np.pi * e / epochs)) / 2 if schedule else np.full(epochs, lr)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -40,7 +40,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR
 from torch.utils.data import Subset
 
 from .._training import (
@@ -128,6 +129,11 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Optimizer.
     weight_decay : float
         Weight decay (L2 for Adam/SGD, decoupled for AdamW).
+    lr_schedule : {"cosine"} or None
+        Learning rate over the epochs: None keeps ``lr``; ``"cosine"`` anneals it from ``lr``
+        towards 0 along half a cosine over ``max_epochs`` epochs (skorch's ``LRScheduler`` with
+        ``CosineAnnealingLR``, stepped once per epoch; with early stopping the schedule still
+        spans ``max_epochs``).
     early_stopping : bool
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
         never random windows) and stop when the validation loss has not improved for
@@ -164,6 +170,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"cosine"}), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -320,6 +327,9 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             n_train=n_train,
             num_workers=self.num_workers,
         )
+        if self.lr_schedule == "cosine":
+            schedule = LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
+            kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("lr_scheduler", schedule)]
         if self.early_stopping:
             es = EarlyStopping(patience=self.patience, load_best=True)
             kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("early_stopping", es)]

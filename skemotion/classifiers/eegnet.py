@@ -36,6 +36,7 @@ class EEGNetClassifier(DeepClassifierBase):
     batch_size : int, default=32
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
     weight_decay : float, default=0.0
+    lr_schedule : {"cosine"} or None, default=None
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
     patience : int, default=10
@@ -110,6 +111,7 @@ class EEGNetClassifier(DeepClassifierBase):
         batch_size=32,
         optimizer="adam",
         weight_decay=0.0,
+        lr_schedule=None,
         early_stopping=False,
         validation_fraction=0.2,
         patience=10,
@@ -130,6 +132,7 @@ class EEGNetClassifier(DeepClassifierBase):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

@@ -6,9 +6,8 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import GradientNormClipping, LRScheduler
-from torch.optim.lr_scheduler import CosineAnnealingLR
+from sklearn.utils._param_validation import Interval
+from skorch.callbacks import GradientNormClipping
 from torch.utils.data import Subset, WeightedRandomSampler
 
 from ..features.functional import stft_spectrogram
@@ -84,31 +83,25 @@ class _GRUXNetNet(_CrossEntropyNet):
     - ``balanced_sampling``: the training loader draws windows with replacement, each with
       probability proportional to 1 / (count of its class), through a
       ``WeightedRandomSampler`` driven by the loader's seeded generator.
-    - ``lr_schedule="cosine"`` and ``gradient_clip`` add skorch's ``LRScheduler``
-      (``CosineAnnealingLR``, ``T_max=max_epochs``) and ``GradientNormClipping``.
+    - ``gradient_clip`` adds skorch's ``GradientNormClipping`` (the cosine schedule is the
+      base's ``lr_schedule``).
     """
 
     def __init__(
         self,
         *args,
-        lr_schedule=None,
         gradient_clip=None,
         accumulate_grad_batches=1,
         balanced_sampling=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.lr_schedule = lr_schedule
         self.gradient_clip = gradient_clip
         self.accumulate_grad_batches = accumulate_grad_batches
         self.balanced_sampling = balanced_sampling
 
     def get_default_callbacks(self):
         callbacks = list(super().get_default_callbacks())
-        if self.lr_schedule == "cosine":
-            callbacks.append(
-                ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs))
-            )
         if self.gradient_clip is not None:
             callbacks.append(("gradient_clip", GradientNormClipping(self.gradient_clip)))
         return callbacks
@@ -342,7 +335,6 @@ class GRUXNetClassifier(DeepClassifierBase):
         "fmin": [Interval(numbers.Real, 0, None, closed="left")],
         "fmax": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "stft_shape": [tuple, list],
-        "lr_schedule": [StrOptions({"cosine"}), None],
         "gradient_clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "accumulate_grad_batches": [Interval(numbers.Integral, 1, None, closed="left")],
         "balanced_sampling": ["boolean"],
@@ -531,7 +523,6 @@ class GRUXNetClassifier(DeepClassifierBase):
 
     def _net_kwargs(self):
         return dict(
-            lr_schedule=self.lr_schedule,
             gradient_clip=self.gradient_clip,
             accumulate_grad_batches=self.accumulate_grad_batches,
             balanced_sampling=self.balanced_sampling,

@@ -141,6 +141,7 @@ class TSSTDNClassifier(DeepClassifierBase):
     batch_size : int, default=64
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
     weight_decay : float, default=0.0
+    lr_schedule : {"cosine"} or None, default=None
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
     patience : int, default=10
@@ -241,6 +242,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         batch_size=64,
         optimizer="adam",
         weight_decay=0.0,
+        lr_schedule=None,
         early_stopping=False,
         validation_fraction=0.2,
         patience=10,
@@ -267,6 +269,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
