@@ -311,7 +311,7 @@ def test_gradient_clipping(clip):
 def test_cosine_schedule_and_weight_decay():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((16, 2, 128)).astype(np.float32), np.arange(16) % 2
-    clf = _tiny_clf(max_epochs=4, lr=1e-2).fit(X, y)
+    clf = _tiny_clf(max_epochs=4, lr=1e-2, lr_schedule="cosine").fit(X, y)
     lrs = clf.net_.history[:, "event_lr"]
     np.testing.assert_allclose(lrs, 1e-2 * (1 + np.cos(np.pi * np.arange(4) / 4)) / 2)
     assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 1e-4

@@ -265,13 +265,11 @@ def _eegnet(ctx: BenchmarkContext):
 
     return EEGNetClassifier(
         kernel_length=max(2, int(ctx.sfreq // 2)),
-        max_epochs=ctx.epochs or 60,
-        lr=1e-3,
-        batch_size=32,
         device=ctx.device,
         precision=ctx.precision,
         random_state=ctx.random_state,
         verbose=ctx.verbose,
+        **_own_budget(ctx),
     )
 
 
@@ -280,13 +278,11 @@ def _tsstdn(ctx: BenchmarkContext):
 
     return TSSTDNClassifier(
         sfreq=ctx.sfreq,
-        max_epochs=ctx.epochs or 20,
-        lr=1e-3,
-        batch_size=64,
         device=ctx.device,
         precision=ctx.precision,
         random_state=ctx.random_state,
         verbose=ctx.verbose,
+        **_own_budget(ctx),
     )
 
 
@@ -316,8 +312,8 @@ def _gruxnet(ctx: BenchmarkContext):
 
     The original width and grid (filters (32, 64, 128), GRU hidden 128, 129 x 126 STFT grid,
     GRU input pooled) cost minutes per epoch on a CPU; without CUDA the benchmark runs the
-    estimator's default network for 20 epochs, the configuration of
-    ``benchmarks/gruxnet.py``.
+    estimator's default (small network, 20 epochs at a constant rate); on a GPU the original
+    width with the original schedule (30 epochs, cosine annealing).
     """
     import torch
 
@@ -325,8 +321,8 @@ def _gruxnet(ctx: BenchmarkContext):
 
     on_gpu = ctx.device != "cpu" and torch.cuda.is_available()
     size = dict(filters=(32, 64, 128), gru_hidden=128, head_units=(256, 128),
-                stft_shape=(129, 126)) if on_gpu else {}  # fmt: skip
-    budget = _own_budget(ctx) or ({} if on_gpu else {"max_epochs": 20})
+                stft_shape=(129, 126), lr_schedule="cosine") if on_gpu else {}  # fmt: skip
+    budget = _own_budget(ctx) or ({"max_epochs": 30} if on_gpu else {})
     return GRUXNetClassifier(
         **size,
         sfreq=ctx.sfreq,
