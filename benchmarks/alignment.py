@@ -245,6 +245,24 @@ def inner_score(make, X, y, g, train, n_splits):
     return float(np.mean(scores)), cpu
 
 
+def describe(X, g, sfreq) -> str:
+    """One line on the corpus and the machine, printed at the start of a run."""
+    return (
+        f"{X.shape[0]} windows of {X.shape[1]} x {X.shape[2]} at {sfreq:g} Hz, "
+        f"{len(np.unique(g))} subjects; torch threads {torch.get_num_threads()}; "
+        f"{platform.processor() or platform.machine()}"
+    )
+
+
+def trial_safe_loso(X, y, g, trials) -> list:
+    """Leave-one-subject-out folds, checked: no trial on both sides of any split."""
+    folds = list(LeaveOneGroupOut().split(X, y, g))
+    for k, (train, test) in enumerate(folds):
+        if np.intersect1d(trials[train], trials[test]).size:
+            raise RuntimeError(f"fold {k}: a trial on both sides of the split")
+    return folds
+
+
 def run(args):
     torch.set_num_threads(args.threads)
     sklearn.set_config(enable_metadata_routing=True)
@@ -256,18 +274,10 @@ def run(args):
         random_state=args.random_state,
     )
     X, y, g, trials, sfreq = data.X, np.asarray(data.y), data.groups, data.trials, data.sfreq
-    print(
-        f"{X.shape[0]} windows of {X.shape[1]} x {X.shape[2]} at {sfreq:g} Hz, "
-        f"{len(np.unique(g))} subjects, classes {np.bincount(y)}; torch threads "
-        f"{torch.get_num_threads()}; {platform.processor() or platform.machine()}",
-        flush=True,
-    )
+    print(f"{describe(X, g, sfreq)}; classes {np.bincount(y)}", flush=True)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    folds = list(LeaveOneGroupOut().split(X, y, g))
-    for k, (train, test) in enumerate(folds):
-        if np.intersect1d(trials[train], trials[test]).size:
-            raise RuntimeError(f"fold {k}: a trial on both sides of the split")
+    folds = trial_safe_loso(X, y, g, trials)
     rows, cache = [], {}
     t_start = time.perf_counter()
 

@@ -36,7 +36,6 @@ script. Results are recorded in ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
 
@@ -44,9 +43,8 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from alignment import _scores, align_steps, de_lr, fit_timed
+from alignment import _scores, align_steps, de_lr, describe, fit_timed, trial_safe_loso
 from scipy.stats import wilcoxon
-from sklearn.model_selection import LeaveOneGroupOut
 from sklearn.pipeline import Pipeline
 
 from skemotion.classifiers import (
@@ -160,16 +158,8 @@ def run(args):
         montage, n_subjects=n_subjects, n_windows_per_trial=wpt, random_state=data_seed
     )
     X, y, g, trials, sfreq = data.X, np.asarray(data.y), data.groups, data.trials, data.sfreq
-    print(
-        f"corpus {args.corpus}: {X.shape[0]} windows of {X.shape[1]} x {X.shape[2]} at "
-        f"{sfreq:g} Hz, {len(np.unique(g))} subjects; alignment {args.align}; torch threads "
-        f"{torch.get_num_threads()}; {platform.processor() or platform.machine()}",
-        flush=True,
-    )
-    folds = list(LeaveOneGroupOut().split(X, y, g))
-    for k, (train, test) in enumerate(folds):
-        if np.intersect1d(trials[train], trials[test]).size:
-            raise RuntimeError(f"fold {k}: a trial on both sides of the split")
+    print(f"corpus {args.corpus}: {describe(X, g, sfreq)}; alignment {args.align}", flush=True)
+    folds = trial_safe_loso(X, y, g, trials)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     folds_tag = "_folds" + "-".join(map(str, args.folds)) if args.folds else ""
