@@ -133,7 +133,8 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Learning rate over the epochs: None keeps ``lr``; ``"cosine"`` anneals it from ``lr``
         towards 0 along half a cosine over ``max_epochs`` epochs (skorch's ``LRScheduler`` with
         ``CosineAnnealingLR``, stepped once per epoch; with early stopping the schedule still
-        spans ``max_epochs``).
+        spans ``max_epochs``). A subclass whose ``__init__`` does not take it trains at a
+        constant rate.
     early_stopping : bool
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
         never random windows) and stop when the validation loss has not improved for
@@ -327,7 +328,8 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             n_train=n_train,
             num_workers=self.num_workers,
         )
-        if self.lr_schedule == "cosine":
+        # a subclass written before the parameter existed trains at a constant rate
+        if getattr(self, "lr_schedule", None) == "cosine":
             schedule = LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
             kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("lr_scheduler", schedule)]
         if self.early_stopping:
