@@ -178,6 +178,11 @@ def _routes_groups(pipe) -> bool:
     )
 
 
+def wilcoxon_p(d) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired differences; 1.0 when all of them are 0."""
+    return float(wilcoxon(d).pvalue) if np.any(d) else 1.0
+
+
 def _scores(y_true, pred) -> dict:
     return {
         "balanced_accuracy": balanced_accuracy_score(y_true, pred),
@@ -392,7 +397,7 @@ def report(results: pd.DataFrame) -> str:
             ref = df[df.model == "de_lr[ea]"].sort_values("fold")
             if len(ens) and len(ens) == len(ref):
                 d = ens.balanced_accuracy.to_numpy() - ref.balanced_accuracy.to_numpy()
-                p = wilcoxon(d).pvalue if np.any(d) else 1.0
+                p = wilcoxon_p(d)
                 lines.append(
                     f"\nprimary comparison, {ens.model.iloc[0]} - de_lr[ea]: {d.mean():+.3f} +- "
                     f"{d.std(ddof=1):.3f} (better in {int((d > 0).sum())} of {len(d)} folds, "

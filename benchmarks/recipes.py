@@ -43,8 +43,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from alignment import _scores, align_steps, de_lr, describe, fit_timed, trial_safe_loso
-from scipy.stats import wilcoxon
+from alignment import _scores, align_steps, de_lr, describe, fit_timed, trial_safe_loso, wilcoxon_p
 from sklearn.pipeline import Pipeline
 
 from skemotion.classifiers import (
@@ -213,7 +212,7 @@ def report(results: pd.DataFrame, tune: bool) -> str:
             diff = ""
             if name != "previous" and len(prev) == len(m):
                 d = m.balanced_accuracy.to_numpy() - prev.balanced_accuracy.to_numpy()
-                p = wilcoxon(d).pvalue if np.any(d) else 1.0
+                p = wilcoxon_p(d)
                 diff = f"{d.mean():+.3f} +- {d.std(ddof=1):.3f} (p = {p:.2f})"
             lines.append(
                 f"| {name} | {m.balanced_accuracy.mean():.3f} +- "

@@ -207,6 +207,12 @@ def test_sklearn_compatible_estimator(estimator, check):
 _DEEP_INSTANCES = [est for est in _INSTANCES if isinstance(est, DeepClassifierBase)]
 
 
+def _toy_data(rng):
+    """The 20 x 3 data and labels of sklearn's invariance checks."""
+    X = 3 * rng.uniform(size=(20, 3))
+    return X, X[:, 0].astype(np.int64)
+
+
 @pytest.mark.parametrize("estimator", _DEEP_INSTANCES, ids=lambda e: type(e).__name__)
 def test_deep_predictions_do_not_depend_on_the_batch(estimator):
     """A window's probabilities do not depend on the order or on the other windows passed.
@@ -218,8 +224,7 @@ def test_deep_predictions_do_not_depend_on_the_batch(estimator):
         [c for c in REGISTRY if issubclass(c, DeepClassifierBase)]
     )
     rng = np.random.RandomState(0)
-    X = 3 * rng.uniform(size=(20, 3))  # the data of sklearn's invariance checks
-    y = X[:, 0].astype(np.int64)
+    X, y = _toy_data(rng)
     clf = clone(estimator).fit(X, y)
     expected = clf.predict_proba(X)
     assert expected.shape == (20, len(np.unique(y)))
@@ -249,8 +254,7 @@ class _LRRecorder(Callback):
 def test_deep_lr_schedule_follows_the_closed_form(estimator, schedule):
     """``lr_schedule="cosine"`` anneals lr * (1 + cos(pi * e / E)) / 2 over the E epochs."""
     rng = np.random.RandomState(0)
-    X = 3 * rng.uniform(size=(20, 3))
-    y = X[:, 0].astype(np.int64)
+    X, y = _toy_data(rng)
     lr, epochs = 0.01, 4
     recorder = _LRRecorder()
     clf = clone(estimator).set_params(
