@@ -227,7 +227,13 @@ def test_pickle_and_state_dict_round_trip_compute_the_same():
 
 @pytest.mark.parametrize("n_channels, n_times", [(3, 20), (14, 64), (62, 400)])
 def test_inference_does_not_depend_on_the_other_windows(n_channels, n_times):
-    """In eval mode a window's outputs are bitwise the same whatever batch it is part of."""
+    """In eval mode a window's outputs do not depend on the batch it is part of.
+
+    The reconstructions (all the block-Toeplitz convolutions) are bitwise the same; the logits
+    also go through the LSTM and linear layers, whose matrix products round by batch size on
+    some CPUs (1 float32 ulp seen on an Intel Xeon for a batch of 5 against 33), so a subset's
+    logits are compared at float32 resolution.
+    """
     torch.manual_seed(0)
     model = TSSTDN(n_channels, n_times, 3, n_fft=min(32, n_times)).eval()
     x = torch.randn(33, n_channels, n_times)
@@ -236,8 +242,11 @@ def test_inference_does_not_depend_on_the_other_windows(n_channels, n_times):
     with torch.no_grad():
         full, shuffled, part = model(x), model(x[perm]), model(x[:5])
         unet_full, unet_shuffled = unet(x.unsqueeze(1)), unet(x[perm].unsqueeze(1))
-    for a, b, c in zip(full, shuffled, part):
+    for i, (a, b, c) in enumerate(zip(full, shuffled, part)):
         assert torch.equal(a[perm], b)
-        assert torch.equal(a[:5], c)
+        if i == 0:  # logits
+            torch.testing.assert_close(a[:5], c, rtol=1e-5, atol=1e-7)
+        else:
+            assert torch.equal(a[:5], c)
     for a, b in zip(unet_full, unet_shuffled):
         assert torch.equal(a[perm], b)
