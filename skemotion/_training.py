@@ -13,7 +13,12 @@ around it, once:
 - DataLoader settings (pinned memory and non-blocking copies on CUDA, ``num_workers``, a
   seeded shuffling generator, no one-window last batch);
 - an optional per-batch transform run on the training device (:class:`SkemotionNet`'s
-  ``batch_transform``: on-the-fly augmentation, an STFT ...);
+  ``batch_transform``: on-the-fly noise, an STFT ...);
+- cross-subject training options, once for every network: label-preserving augmentation of
+  the training batches on the device (``augmenter``, :class:`BatchAugmenter`), and
+  subject-adversarial training (:class:`SubjectAdversary`: a subject discriminator reads the
+  network's embedding through a gradient-reversal layer, :func:`grl_weight`), and batch-norm
+  statistics adapted to the windows being predicted (:func:`adapted_batch_norm`);
 - a progress bar, and skorch's history;
 - failure handling: a non-finite training loss stops training with
   :class:`TrainingDivergedError` naming the estimator and the epoch, and Ctrl-C stops the call
@@ -41,6 +46,11 @@ from skorch.callbacks import Callback
 
 __all__ = [
     "PRECISIONS",
+    "BatchAugmenter",
+    "GradientReversal",
+    "SubjectAdversary",
+    "adapted_batch_norm",
+    "grl_weight",
     "ProgressBar",
     "SkemotionClassifierNet",
     "SkemotionNet",
@@ -258,6 +268,16 @@ class SkemotionNet(NeuralNet):
         from torch's (seeded) generator.
     estimator_name : str
         Name used in error messages.
+    augmenter : BatchAugmenter or None
+        Augmentation of every *training* batch (after it is moved to the device, before the
+        batch transform); never run on validation or inference batches. Re-seeded at the start
+        of training from torch's (seeded) generator.
+    subject_adversarial : float
+        Weight of the subject-adversarial loss (0: off). With a weight, ``module`` is a
+        :class:`SubjectAdversary` and the training batches are dicts carrying the subject
+        code of every window under ``SUBJECT_KEY``; the training loss becomes
+        ``loss + weight * CE(discriminator(GradientReversal(embedding, grl_weight(p))),
+        subject)`` with ``p`` the fraction of the ``max_epochs`` optimiser steps done.
     """
 
     def __init__(
@@ -266,12 +286,16 @@ class SkemotionNet(NeuralNet):
         amp_dtype=None,
         batch_transform=None,
         estimator_name="",
+        augmenter=None,
+        subject_adversarial=0.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.amp_dtype = amp_dtype
         self.batch_transform = batch_transform
         self.estimator_name = estimator_name
+        self.augmenter = augmenter
+        self.subject_adversarial = subject_adversarial
 
     # precision -------------------------------------------------------------------------
     def autocast(self):
@@ -303,6 +327,10 @@ class SkemotionNet(NeuralNet):
             reset = getattr(self.batch_transform, "reset", None)
             if reset is not None:
                 reset(seed)
+        if self.augmenter is not None:
+            self.augmenter.reset(int(torch.randint(0, 2**31 - 1, ())), self.device)
+        self.adversary_step_ = 0
+        self.train_batches_ = None
 
     def notify(self, method_name, **cb_kwargs):
         scaler = self._grad_scaler() if method_name == "on_grad_computed" else None
@@ -318,6 +346,8 @@ class SkemotionNet(NeuralNet):
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        if training:
+            self.adversary_step_ = getattr(self, "adversary_step_", 0) + 1
         scaler = getattr(self, "grad_scaler_", None) if training else None
         if scaler is not None:
             scaler.update()
@@ -330,9 +360,18 @@ class SkemotionNet(NeuralNet):
             x = torch.from_numpy(x)
         return _map_tensors(lambda t: t.to(dev, non_blocking=non_blocking), x)
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if training and iterator is not None:
+            self.train_batches_ = len(iterator)  # for the progress of the adversarial ramp
+        return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):
             x = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in x.items()}
+            if any(k in x for k in _RESERVED):  # a training batch of the adversarial net
+                self.batch_subjects_ = tuple(x.pop(k, None) for k in _RESERVED)
+            if set(x) == {X_KEY}:
+                x = x[X_KEY]
         x = self._to_device(x)
         training = self.module_.training
         if self.batch_transform is not None:
@@ -345,8 +384,39 @@ class SkemotionNet(NeuralNet):
             y = _map_tensors(lambda t: _ScaleGrad.apply(t, scale) if t.requires_grad else t, y)
         return y
 
+    # cross-subject training --------------------------------------------------------------
+    def adversarial_loss(self, training: bool):
+        """The weighted subject-adversarial term of the current training batch, or None.
+
+        Reads the embedding the :class:`SubjectAdversary` kept in the last forward pass and the
+        subject codes of the batch, and records ``train_subject_loss`` and ``grl_weight`` in
+        the batch history.
+        """
+        if not training or not self.subject_adversarial:
+            return None
+        adversary = self.module_
+        subjects, partners, lam = getattr(self, "batch_subjects_", (None, None, None))
+        z = adversary.embedding_
+        if subjects is None or z is None:
+            return None
+        total = self.max_epochs * (self.train_batches_ or 1)
+        weight = grl_weight(min(1.0, self.adversary_step_ / total))
+        logits = adversary.discriminator(GradientReversal.apply(z.float(), weight))
+        subjects = subjects.to(logits.device)
+        if partners is None:
+            loss = torch.nn.functional.cross_entropy(logits, subjects)
+        else:
+            loss = _mixed_ce(logits, subjects, partners.to(logits.device), lam)
+        self.history.record_batch("train_subject_loss", float(loss.detach()))
+        self.history.record_batch("grl_weight", weight)
+        return self.subject_adversarial * loss
+
     # failures ----------------------------------------------------------------------------
     def train_step(self, batch, **fit_params):
+        if self.augmenter is not None:
+            Xi, yi = batch
+            Xi, yi = self._to_device(Xi), self._to_device(yi)
+            batch = self.augmenter(Xi, yi)
         step = super().train_step(batch, **fit_params)
         loss = step["loss"]
         if not bool(torch.isfinite(loss.detach()).all()):
@@ -364,6 +434,233 @@ class SkemotionNet(NeuralNet):
 
 class SkemotionClassifierNet(SkemotionNet, NeuralNetClassifier):
     """:class:`SkemotionNet` for classifiers (skorch's classification conveniences)."""
+
+
+# --- cross-subject training: augmentation, subject-adversarial training, AdaBN ---------------
+#: reserved keys of a training batch dict (never passed to the network)
+X_KEY = "__x__"
+SUBJECT_KEY = "__subject__"
+PARTNER_KEY = "__subject_partner__"
+MIX_KEY = "__mix_weight__"
+_RESERVED = (SUBJECT_KEY, PARTNER_KEY, MIX_KEY)
+
+
+class AugmentationRandom:
+    """The random streams of one fit's augmentation.
+
+    ``numpy`` (a :class:`numpy.random.Generator`) draws the per-window parameters (shifts,
+    factors, masks, mixup weights), ``torch`` (a :class:`torch.Generator` on the training
+    device) draws noise tensors. Both are seeded once per fit from the estimator's seeded
+    stream.
+    """
+
+    def __init__(self, seed: int, device="cpu"):
+        self.numpy = np.random.default_rng(seed)
+        self.torch = torch.Generator(device=device).manual_seed(int(seed))
+
+
+def _mixed_ce(logits, y, y_other, lam):
+    ce = torch.nn.functional.cross_entropy
+    lam = lam.to(device=logits.device, dtype=logits.dtype)
+    a = ce(logits, y, reduction="none")
+    b = ce(logits, y_other, reduction="none")
+    return (lam * a + (1 - lam) * b).mean()
+
+
+class MixedTargets:
+    """Labels of a mixup batch: window ``i`` is ``lam[i]`` of class ``y[i]`` and
+    ``1 - lam[i]`` of class ``y_other[i]`` (``y[perm[i]]``).
+
+    The loss of a batch with these targets is
+    ``mean_i(lam[i] * CE(logits[i], y[i]) + (1 - lam[i]) * CE(logits[i], y_other[i]))``
+    (:meth:`loss`). Slicing keeps the pairing (micro-batches of gradient accumulation).
+    """
+
+    def __init__(self, y, y_other, lam, perm=None):
+        self.y = y
+        self.y_other = y_other
+        self.lam = lam
+        self.perm = perm
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, sl):
+        return MixedTargets(self.y[sl], self.y_other[sl], self.lam[sl])
+
+    def loss(self, logits: torch.Tensor) -> torch.Tensor:
+        """Mixed cross-entropy of ``logits`` against these targets."""
+        return _mixed_ce(logits, self.y, self.y_other, self.lam)
+
+
+class BatchAugmenter:
+    """Applies a list of augmentations to the signal of a training batch, on its device.
+
+    Parameters
+    ----------
+    transforms : list of callables
+        ``t(x, y, rng) -> (x, y)`` (the classes of :mod:`skemotion.augment`), in order.
+    keys : tuple of str
+        When the batch is a dict: the entries holding signal windows, transformed together
+        (stacked on a new axis 1, so that a noisy/clean pair gets the same draw).
+    derive : callable or None
+        ``f(batch_dict) -> batch_dict`` run after the transforms (a reconstruction target
+        computed from the augmented signal ...).
+    """
+
+    def __init__(self, transforms, keys=(X_KEY,), derive=None):
+        self.transforms = list(transforms)
+        self.keys = tuple(keys)
+        self.derive = derive
+        self.rng = None
+
+    def reset(self, seed: int, device) -> None:
+        self.rng = AugmentationRandom(seed, torch.device(device))
+
+    def __call__(self, x, y):
+        batch = dict(x) if isinstance(x, Mapping) else None
+        keys = [k for k in self.keys if k in batch] if batch is not None else []
+        if batch is None:
+            sig = x
+        elif len(keys) == 1:
+            sig = batch[keys[0]]
+        else:
+            sig = torch.stack([batch[k] for k in keys], dim=1)
+        for transform in self.transforms:
+            sig, y = transform(sig, y, self.rng)
+        if batch is None:
+            return sig, y
+        if len(keys) == 1:
+            batch[keys[0]] = sig
+        else:
+            batch.update({k: sig[:, i] for i, k in enumerate(keys)})
+        if isinstance(y, MixedTargets) and SUBJECT_KEY in batch:
+            # the subject labels are mixed as the class labels are
+            batch[PARTNER_KEY] = batch[SUBJECT_KEY][y.perm]
+            batch[MIX_KEY] = y.lam
+        if self.derive is not None:
+            batch = self.derive(batch)
+        return batch, y
+
+
+def grl_weight(progress: float) -> float:
+    """Weight of the gradient-reversal layer after ``progress`` (in [0, 1]) of training.
+
+    ``2 / (1 + exp(-10 * progress)) - 1`` (Ganin et al., JMLR 2016): 0 at the start, so the
+    discriminator learns before the features are pushed, rising to about 1 (0.9999 at the end).
+    """
+    return 2.0 / (1.0 + np.exp(-10.0 * progress)) - 1.0
+
+
+class GradientReversal(torch.autograd.Function):
+    """Identity in the forward pass; multiplies the gradient by ``-weight`` in the backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.weight = float(weight)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.weight * grad, None
+
+
+def _in_features(module) -> int:
+    if isinstance(module, torch.nn.Linear):
+        return module.in_features
+    if isinstance(module, torch.nn.Sequential) and len(module):
+        return _in_features(module[0])
+    raise TypeError(
+        f"the embedding module must be a Linear layer or a Sequential starting with one; got "
+        f"{type(module).__name__}."
+    )
+
+
+class SubjectAdversary(torch.nn.Module):
+    """A network and a subject discriminator reading its embedding (training only).
+
+    The network declares where its embedding is with the class attribute
+    ``embedding_module``: the name of the sub-module whose *input* is the embedding (the
+    classifier head). A forward pre-hook keeps that input as :attr:`embedding_` on every
+    forward pass; the net's loss feeds it to :attr:`discriminator` through
+    :class:`GradientReversal`. :meth:`unwrap` removes the hook and returns the network alone.
+
+    Parameters
+    ----------
+    network : nn.Module
+    n_subjects : int
+        Number of training subjects (the discriminator's classes).
+    hidden : int, default=64
+        Width of the discriminator's hidden layer.
+    """
+
+    def __init__(self, network, n_subjects: int, hidden: int = 64):
+        super().__init__()
+        name = getattr(network, "embedding_module", None)
+        if name is None:
+            raise TypeError(
+                f"{type(network).__name__} does not declare embedding_module (the sub-module "
+                "whose input is the embedding), needed for subject-adversarial training."
+            )
+        target = network.get_submodule(name)
+        self.network = network
+        self.discriminator = torch.nn.Sequential(
+            torch.nn.Linear(_in_features(target), hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, n_subjects),
+        )
+        self.embedding_ = None
+        self._handle = target.register_forward_pre_hook(self._capture)
+
+    def _capture(self, module, args):
+        self.embedding_ = args[0]
+
+    def forward(self, *args, **kwargs):
+        return self.network(*args, **kwargs)
+
+    def unwrap(self):
+        """Remove the hook; return the network (the discriminator is dropped)."""
+        self._handle.remove()
+        self.embedding_ = None
+        return self.network
+
+    def __getstate__(self):  # deep copies of the net during training (skorch callbacks)
+        state = self.__dict__.copy()
+        state["embedding_"] = None
+        return state
+
+
+def _batch_norms(module):
+    return [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+@contextmanager
+def adapted_batch_norm(module):
+    """Let the batch-norm layers of ``module`` learn fresh statistics inside the block.
+
+    On entry every batch-norm layer's running statistics are reset and set to a cumulative
+    average (``momentum=None``), and the layers are put in training mode (the rest of the
+    module stays as it is, e.g. dropout off in eval mode): forward passes in the block then
+    accumulate the statistics of the windows they see. On exit the fitted statistics, the
+    momentum and the mode are restored exactly, whatever happened in the block.
+    """
+    saved = [
+        (m, m.momentum, m.training, {k: b.clone() for k, b in m.named_buffers(recurse=False)})
+        for m in _batch_norms(module)
+    ]
+    try:
+        for m, *_ in saved:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        yield [m for m, *_ in saved]
+    finally:
+        for m, momentum, training, buffers in saved:
+            with torch.no_grad():
+                for k, b in m.named_buffers(recurse=False):
+                    b.copy_(buffers[k])
+            m.momentum = momentum
+            m.train(training)
 
 
 # --- building and training --------------------------------------------------------------

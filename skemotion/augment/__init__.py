@@ -1,4 +1,5 @@
-"""Augmentations: batched signal transformations (the SSL-ECG pretext transforms) and the
+"""Augmentations: label-preserving EEG transforms for training deep classifiers on the device
+(``augment=[...]``), batched signal transformations (the SSL-ECG pretext transforms) and the
 ESC-GAN resampler."""
 
 from ._ecg import (
@@ -12,10 +13,42 @@ from ._ecg import (
     time_warp,
 )
 from ._escgan import ESCGANSampler
+from ._signal import (
+    AmplitudeScale,
+    AugmentationRandom,
+    BandNoise,
+    BatchAugmentation,
+    ChannelDropout,
+    FrequencyShift,
+    MixedTargets,
+    Mixup,
+    TimeShift,
+    amplitude_scale,
+    band_limited_noise,
+    channel_dropout,
+    frequency_shift,
+    mixup,
+    time_shift,
+)
 
 __all__ = [
+    "AmplitudeScale",
+    "AugmentationRandom",
+    "BandNoise",
+    "BatchAugmentation",
+    "ChannelDropout",
     "ECG_TRANSFORMS",
     "ESCGANSampler",
+    "FrequencyShift",
+    "MixedTargets",
+    "Mixup",
+    "TimeShift",
+    "amplitude_scale",
+    "band_limited_noise",
+    "channel_dropout",
+    "frequency_shift",
+    "mixup",
+    "time_shift",
     "add_noise_snr",
     "make_pretext_batch",
     "negate",

@@ -29,6 +29,8 @@ into the ``extras`` dict given to 1 and 3.
 
 from __future__ import annotations
 
+import copy
+import inspect
 import numbers
 import warnings
 from collections.abc import Mapping
@@ -39,14 +41,20 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR
 from torch.utils.data import Subset
 
 from .._training import (
     PRECISIONS,
+    SUBJECT_KEY,
+    X_KEY,
+    BatchAugmenter,
+    MixedTargets,
     SkemotionClassifierNet,
+    SubjectAdversary,
+    adapted_batch_norm,
     check_precision,
     inference_device,
     isolated_rng,
@@ -96,12 +104,52 @@ class _IndexSplit:
         return Subset(dataset, self.train_idx), Subset(dataset, self.valid_idx)
 
 
+class _WarmEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` that neither stops nor records a best epoch before
+    ``min_epochs`` epochs are done (the first epoch it judges is epoch ``min_epochs``)."""
+
+    def __init__(self, min_epochs=1, **kwargs):
+        super().__init__(**kwargs)
+        self.min_epochs = min_epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) < self.min_epochs:
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
 class _CrossEntropyNet(SkemotionClassifierNet):
-    """Classifier net whose loss reads the logits in float32 (first output if a tuple)."""
+    """Classifier net whose loss reads the logits in float32 (first output if a tuple).
+
+    The loss is the cross-entropy of the classes (the mixed cross-entropy for a mixup batch,
+    :class:`~skemotion._training.MixedTargets`) plus, while training with
+    ``subject_adversarial``, the weighted subject-adversarial term.
+    """
+
+    def class_loss(self, y_pred, y_true, X=None, training=False):
+        """Cross-entropy of the class logits (mixed for mixup targets)."""
+        logits = (y_pred[0] if isinstance(y_pred, tuple) else y_pred).float()
+        if isinstance(y_true, MixedTargets):
+            return y_true.loss(logits)
+        return super().get_loss(logits, y_true, X=X, training=training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        logits = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        return super().get_loss(logits.float(), y_true, X=X, training=training)
+        loss = self.class_loss(y_pred, y_true, X=X, training=training)
+        adversarial = self.adversarial_loss(training)
+        return loss if adversarial is None else loss + adversarial
+
+
+def _take(prepared, idx):
+    """Windows ``idx`` of prepared inputs (an array or a dict of arrays)."""
+    if isinstance(prepared, Mapping):
+        return {k: v[idx] for k, v in prepared.items()}
+    return prepared[idx]
+
+
+def _unique_in_order(values) -> list:
+    """Distinct values in order of first appearance."""
+    _, first = np.unique(values, return_index=True)
+    return [values[i] for i in np.sort(first)]
 
 
 def _per_window_shape(prepared):
@@ -137,8 +185,9 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         constant rate.
     early_stopping : bool
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
-        never random windows) and stop when the validation loss has not improved for
-        ``patience`` epochs; the best weights are restored. Inside cross-validation, give the
+        never random windows) and, from epoch ``min_epochs`` on, stop when the validation loss
+        has not improved for ``patience`` epochs; the weights of the best epoch at or after
+        ``min_epochs`` are restored. Inside cross-validation, give the
         groups to ``fit`` with ``cross_val_score(clf, X, y, groups=subjects,
         cv=LeaveOneGroupOut(), params={"groups": trials})``; with metadata routing enabled,
         ``clf.set_fit_request(groups="trials")`` and ``params={"groups": subjects, "trials":
@@ -147,6 +196,52 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Fraction of groups held out when ``early_stopping`` is True.
     patience : int
         Epochs without improvement before stopping.
+    min_epochs : int or None
+        With ``early_stopping``: no stop, and no restored checkpoint, before this epoch.
+        None means the classifier's default training budget (its default ``max_epochs``: 60
+        for EEGNet), so that early stopping only ever *extends* the budget chosen on the
+        development corpus. Without it, early stopping on these corpora stopped at epoch 11
+        and restored epoch 1, an untrained network: deep models sit at chance for their first
+        ~15 epochs while the validation loss of a few held-out trials drifts up
+        (``benchmarks/RESULTS.md``, "Early stopping").
+    augment : list of augmentations or None
+        Label-preserving transforms of :mod:`skemotion.augment` (:class:`~skemotion.augment.
+        TimeShift`, :class:`~skemotion.augment.AmplitudeScale`, :class:`~skemotion.augment.
+        ChannelDropout`, :class:`~skemotion.augment.BandNoise`, :class:`~skemotion.augment.
+        FrequencyShift`, :class:`~skemotion.augment.Mixup`) applied in order to every training
+        batch on the training device, with random draws seeded from ``random_state``. They
+        transform the signal windows (before a network's own input stage, such as an STFT or
+        electrode maps); validation batches and inference are never augmented. With
+        :class:`~skemotion.augment.Mixup` the loss is the mixed cross-entropy.
+    subject_adversarial : float
+        Weight of the subject-adversarial loss (0 turns it off; training is then exactly as
+        without the option). A subject discriminator (a 64-unit MLP) reads the network's
+        embedding (the input of its classifier head) through a gradient-reversal layer and
+        learns to tell the training subjects apart, while the network learns features that
+        fool it (domain-adversarial training, Ganin et al., JMLR 2016, with subjects as
+        domains): the training loss is ``CE(classes) + subject_adversarial * CE(subjects)``
+        and the gradient reaching the network from the second term is reversed and scaled by
+        ``2 / (1 + exp(-10 p)) - 1``, ``p`` the fraction of the ``max_epochs`` optimiser steps
+        done (:func:`~skemotion._training.grl_weight`; recorded per batch in the history as
+        ``grl_weight``, the discriminator's loss as ``train_subject_loss``). The subject of
+        every window is the ``groups`` given to ``fit``: ``fit(X, y, groups=subjects)``, or
+        ``cross_val_score(clf, X, y, groups=subjects, cv=LeaveOneGroupOut(), params={"groups":
+        subjects})``. The discriminator sees only the training subjects (with
+        ``early_stopping``, not the held-out ones: there ``groups`` also chooses the
+        validation split) and is dropped at the end of ``fit``.
+    adapt_bn : {False, "batch", "subject"}
+        Batch-norm adaptation at prediction (AdaBN, Li et al., Pattern Recognition 2018):
+        ``"batch"`` recomputes every batch-norm layer's statistics on all the windows being
+        predicted, ``"subject"`` on the windows of each subject separately, the subjects being
+        the ``groups`` given to ``predict``/``predict_proba`` (with metadata routing,
+        ``clf.set_predict_request(groups=True)``; without groups all windows form one
+        subject; a subject with one window keeps the fitted statistics). The statistics are a
+        cumulative average over batches of ``batch_size`` windows. Label-free but
+        *transductive*, like :class:`~skemotion.transfer.EuclideanAlignment`: a window's
+        prediction depends on the other windows predicted with it, so predict a held-out
+        subject's windows together (in leave-one-subject-out cross-validation each test fold
+        is one subject, which is what ``"batch"`` then adapts to). The fitted estimator is not
+        changed: the fitted statistics are restored after every call.
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...
     precision : {"32", "bf16", "16-mixed"}
@@ -175,6 +270,10 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "augment": [list, None],
+        "subject_adversarial": [Interval(numbers.Real, 0, None, closed="left")],
+        "adapt_bn": [StrOptions({"batch", "subject"}), Options(bool, {False})],
         "device": [str],
         "precision": [StrOptions(set(PRECISIONS))],
         "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -224,6 +323,22 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         """Extra keyword arguments for the skorch net (criterion, loss weights ...)."""
         return {}
 
+    def _augmenter(self, transforms, inputs) -> BatchAugmenter:
+        """The augmentation of training batches; by default of the prepared windows.
+
+        ``inputs`` are the training inputs (to check that they are signal windows). A
+        subclass whose network reads something else from raw windows says where the signal
+        is (and what to recompute from it) here.
+        """
+        if isinstance(inputs, Mapping) or np.ndim(inputs) != 3:
+            shape = _per_window_shape(inputs)
+            raise ValueError(
+                f"{type(self).__name__}: argument augment transforms signal windows "
+                f"(n_windows, n_channels, n_times); the network's input here has per-window "
+                f"shape {shape}."
+            )
+        return BatchAugmenter(transforms)
+
     # --- sklearn API ---------------------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -254,6 +369,14 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     def _check_groups(self, groups, n):
         name = type(self).__name__
         if groups is None:
+            if self._adversarial_weight() > 0:
+                raise ValueError(
+                    f"{name}: subject_adversarial={self.subject_adversarial} needs the subject "
+                    "of every window: fit(X, y, groups=subjects). Inside cross-validation: "
+                    "cross_val_score(clf, X, y, groups=subjects, cv=LeaveOneGroupOut(), "
+                    'params={"groups": subjects}); with metadata routing enabled, '
+                    "clf.set_fit_request(groups=True)."
+                )
             if self.early_stopping:
                 raise ValueError(
                     f"{name}: early_stopping=True needs groups (trial or subject id per window) "
@@ -268,9 +391,58 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             check_finite_array(self, groups, "groups")
         return groups
 
+    def _min_epochs(self) -> int:
+        """``min_epochs``, None resolved to the class's default ``max_epochs``."""
+        value = getattr(self, "min_epochs", None)
+        if value is None:
+            default = inspect.signature(type(self).__init__).parameters.get("max_epochs")
+            value = default.default if default is not None else 1
+        return int(value)
+
+    def _adversarial_weight(self) -> float:
+        return float(getattr(self, "subject_adversarial", 0.0) or 0.0)
+
+    def _check_augment(self):
+        """The user's augmentations, validated and copied (None when off)."""
+        from ..augment import BatchAugmentation
+
+        augment = getattr(self, "augment", None)
+        if not augment:
+            return None
+        for t in augment:
+            if not isinstance(t, BatchAugmentation):
+                raise TypeError(
+                    f"{type(self).__name__}: argument augment must be a list of skemotion."
+                    f"augment transforms (TimeShift, AmplitudeScale, ChannelDropout, BandNoise, "
+                    f"FrequencyShift, Mixup); got {t!r}."
+                )
+            try:
+                t.check()
+            except ValueError as exc:
+                raise ValueError(f"{type(self).__name__}: argument augment: {exc}") from None
+        if sum(type(t).__name__ == "Mixup" for t in augment) > 1:
+            raise ValueError(f"{type(self).__name__}: argument augment holds Mixup twice.")
+        return copy.deepcopy(list(augment))
+
+    def _subject_codes(self, groups, train_idx, n):
+        """Subject code per window (-1 outside the training part) and the number of subjects."""
+        name = type(self).__name__
+        train_idx = np.arange(n) if train_idx is None else train_idx
+        train_groups = groups[train_idx]
+        subjects, codes_train = np.unique(train_groups, return_inverse=True)
+        if len(subjects) < 2:
+            raise ValueError(
+                f"{name}: subject_adversarial needs windows of at least 2 training subjects "
+                f"in groups; got {len(subjects)}."
+            )
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[train_idx] = codes_train
+        return codes, len(subjects)
+
     def _fit(self, X, y, groups=None, **fit_params):
         """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_extras`."""
         self._validate_params()
+        transforms = self._check_augment()
         name = type(self).__name__
         X, y = check_signal_X_y(self, X, y, min_times=self._min_times(), ndims=self._input_ndims)
         le = LabelEncoder()
@@ -297,6 +469,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         inputs = self._training_inputs(X, prepared, extras)
 
         train_split, n_train, callbacks = None, X.shape[0], list(self.callbacks or [])
+        train_idx = None
         if self.early_stopping:
             n_groups = len(np.unique(groups))
             if n_groups < 2:
@@ -333,7 +506,11 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             schedule = LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
             kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("lr_scheduler", schedule)]
         if self.early_stopping:
-            es = EarlyStopping(patience=self.patience, load_best=True)
+            es = _WarmEarlyStopping(
+                min_epochs=min(self._min_epochs(), self.max_epochs),
+                patience=self.patience,
+                load_best=True,
+            )
             kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("early_stopping", es)]
         kwargs.update(
             criterion=torch.nn.CrossEntropyLoss,
@@ -342,6 +519,16 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             batch_transform=self._batch_transform(),
         )
         kwargs.update(self._net_kwargs())
+        if transforms is not None:
+            kwargs["augmenter"] = self._augmenter(transforms, inputs)
+        adversarial = self._adversarial_weight()
+        if adversarial > 0:
+            codes, n_subjects = self._subject_codes(groups, train_idx, X.shape[0])
+            if isinstance(inputs, Mapping):
+                inputs = {**inputs, SUBJECT_KEY: codes}
+            else:
+                inputs = {X_KEY: inputs, SUBJECT_KEY: codes}
+            kwargs["subject_adversarial"] = adversarial
 
         input_shape = _per_window_shape(prepared)
         # one random stream, seeded once, for weight initialisation and training
@@ -352,11 +539,17 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                 if str(exc).startswith(name):
                     raise
                 raise type(exc)(f"{name}: {exc}") from exc
+            if adversarial > 0:  # built after the network: its initialisation is unchanged
+                module = SubjectAdversary(module, n_subjects)
             net = self._net_class(module, **kwargs)
             with warnings.catch_warnings():
                 # skorch warns when a module instance is passed with module__ params; none here
                 warnings.simplefilter("ignore", category=UserWarning)
                 net = train(net, inputs, y_enc, seed=None, device=device)
+        if adversarial > 0:  # the discriminator exists only while training
+            net.module_ = net.module_.unwrap()
+            net.initialize_optimizer()
+            net.__dict__.pop("batch_subjects_", None)
         # drop the reference to the training groups held by the split
         net.train_split = None
         self.net_ = net
@@ -381,13 +574,45 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         with isolated_rng(None, device):
             yield from net.forward_iter(prepared, training=False)
 
-    def predict_proba(self, X):
+    def _adapt_statistics(self, prepared, n: int) -> None:
+        """Accumulate batch-norm statistics over ``prepared`` (inside adapted_batch_norm)."""
+        net = self.net_
+        net.module_.eval()
+        for m in net.module_.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.train()
+        bounds = list(range(0, n, self.batch_size)) + [n]
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:  # no one-window batch
+            del bounds[-2]
+        with torch.no_grad(), isolated_rng(None, str(net.device)):
+            for start, stop in zip(bounds[:-1], bounds[1:]):
+                net.infer(_take(prepared, slice(start, stop)))
+
+    def _probabilities(self, prepared, n: int) -> np.ndarray:
+        parts = [_softmax_float(out).cpu().numpy() for out in self._inference(prepared)]
+        return np.concatenate(parts, axis=0).astype(np.float64)
+
+    def _check_predict_groups(self, groups, n):
+        if groups is None:
+            return None
+        name = type(self).__name__
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"{name}: argument groups must have shape ({n},); got {groups.shape}.")
+        if groups.dtype.kind in "fc":
+            check_finite_array(self, groups, "groups")
+        return groups
+
+    def predict_proba(self, X, groups=None):
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
             Signal windows, shaped as in ``fit``.
+        groups : array-like of shape (n_windows,), default=None
+            Subject id per window, used only with ``adapt_bn="subject"`` (batch-norm
+            statistics adapted to each subject's windows).
 
         Returns
         -------
@@ -395,24 +620,51 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             Probabilities of the classes in the order of ``classes_``.
         """
         X = self._validate_X(X)
+        n = X.shape[0]
+        groups = self._check_predict_groups(groups, n)
         prepared = self._prepare(X)
-        parts = [_softmax_float(out).cpu().numpy() for out in self._inference(prepared)]
-        return np.concatenate(parts, axis=0).astype(np.float64)
+        adapt = getattr(self, "adapt_bn", False)
+        if not adapt:
+            return self._probabilities(prepared, n)
+        # the device move of _inference, before the statistics are adapted
+        net, device = self.net_, inference_device(self.device)
+        if str(net.device) != device:
+            net.device = device
+            net.module_.to(device)
+        if adapt == "batch" or groups is None:
+            parts = [np.arange(n)]
+        else:
+            parts = [np.flatnonzero(groups == g) for g in _unique_in_order(groups)]
+        proba = None
+        for idx in parts:
+            sub = _take(prepared, idx)
+            if len(idx) < 2:  # one window: no statistics to adapt to
+                out = self._probabilities(sub, len(idx))
+            else:
+                with adapted_batch_norm(net.module_):
+                    self._adapt_statistics(sub, len(idx))
+                    out = self._probabilities(sub, len(idx))
+            if proba is None:
+                proba = np.empty((n, out.shape[1]), dtype=np.float64)
+            proba[idx] = out
+        return proba
 
-    def predict(self, X):
+    def predict(self, X, groups=None):
         """Predicted labels (the original labels given to ``fit``).
 
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
             Signal windows, shaped as in ``fit``.
+        groups : array-like of shape (n_windows,), default=None
+            Subject id per window, used only with ``adapt_bn="subject"``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_windows,)
             Predicted labels.
         """
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, groups=groups)
         return self.classes_[np.argmax(proba, axis=1)]
 
     @property

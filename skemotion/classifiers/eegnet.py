@@ -39,7 +39,11 @@ class EEGNetClassifier(DeepClassifierBase):
     lr_schedule : {"cosine"} or None, default=None
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
-    patience : int, default=10
+    patience : int, default=30
+    min_epochs : int or None, default=None
+    augment : list or None, default=None
+    subject_adversarial : float, default=0.0
+    adapt_bn : {False, "batch", "subject"}, default=False
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
     num_workers : int, default=0
@@ -114,7 +118,11 @@ class EEGNetClassifier(DeepClassifierBase):
         lr_schedule=None,
         early_stopping=False,
         validation_fraction=0.2,
-        patience=10,
+        patience=30,
+        min_epochs=None,
+        augment=None,
+        subject_adversarial=0.0,
+        adapt_bn=False,
         device="auto",
         precision="32",
         num_workers=0,
@@ -136,6 +144,10 @@ class EEGNetClassifier(DeepClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.min_epochs = min_epochs
+        self.augment = augment
+        self.subject_adversarial = subject_adversarial
+        self.adapt_bn = adapt_bn
         self.device = device
         self.precision = precision
         self.num_workers = num_workers

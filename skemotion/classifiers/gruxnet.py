@@ -192,7 +192,8 @@ class GRUXNetClassifier(DeepClassifierBase):
     sampling, early stopping with patience 10) is
     ``GRUXNetClassifier(feature_pooling=None, max_epochs=30, lr_schedule="cosine",
     accumulate_grad_batches=4, balanced_sampling=True, precision="16-mixed",
-    early_stopping=True)`` with ``fit(X, y, groups=trials)``; the defaults keep its weight
+    early_stopping=True, patience=10, min_epochs=1)`` with
+    ``fit(X, y, groups=trials)``; the defaults keep its weight
     decay and clipping, train 20 epochs at a constant rate, and leave accumulation, balanced
     sampling, mixed precision and early stopping off. Its STFT settings
     per dataset were ``n_fft`` 256 / hop 128 for DEAP (128 Hz), 128 / 64 for GAMEEMO
@@ -252,7 +253,11 @@ class GRUXNetClassifier(DeepClassifierBase):
         frequency (with replacement, seeded by ``random_state``).
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
-    patience : int, default=10
+    patience : int, default=30
+    min_epochs : int or None, default=None
+    augment : list or None, default=None
+    subject_adversarial : float, default=0.0
+    adapt_bn : {False, "batch", "subject"}, default=False
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
     num_workers : int, default=0
@@ -375,7 +380,11 @@ class GRUXNetClassifier(DeepClassifierBase):
         balanced_sampling=False,
         early_stopping=False,
         validation_fraction=0.2,
-        patience=10,
+        patience=30,
+        min_epochs=None,
+        augment=None,
+        subject_adversarial=0.0,
+        adapt_bn=False,
         device="auto",
         precision="32",
         num_workers=0,
@@ -408,6 +417,10 @@ class GRUXNetClassifier(DeepClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.min_epochs = min_epochs
+        self.augment = augment
+        self.subject_adversarial = subject_adversarial
+        self.adapt_bn = adapt_bn
         self.device = device
         self.precision = precision
         self.num_workers = num_workers

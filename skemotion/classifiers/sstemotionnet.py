@@ -75,6 +75,42 @@ def _safe_scale(std):
     return np.where(np.isfinite(std) & (std > 0), std, 1.0)
 
 
+class _MapsBatch:
+    """Both input streams from raw windows, on the training device (used with ``augment``).
+
+    With augmentation the training batches carry (augmented) raw windows: this computes, per
+    batch and in torch, what :meth:`SSTEmotionNetClassifier._prepare` computes once with
+    numpy (band DE and segment means, standardised with the fitted statistics, on the scalp
+    image). Prepared maps (a dict) pass through unchanged.
+    """
+
+    def __init__(self, sfreq, bands, depth, weights, shape, s_mean, s_scale, t_mean, t_scale):
+        self.sfreq = sfreq
+        self.bands = bands
+        self.depth = depth
+        self.weights = weights
+        self.shape = shape
+        self.stats = (s_mean, s_scale, t_mean, t_scale)
+
+    def _maps(self, values):
+        h, w = self.shape
+        W = torch.as_tensor(self.weights, dtype=values.dtype, device=values.device)
+        return torch.matmul(W, values).reshape(values.shape[0], 1, h, w, values.shape[-1])
+
+    def __call__(self, x, training=False):
+        if not isinstance(x, torch.Tensor):
+            return x
+        x = x.float()
+        s_mean, s_scale, t_mean, t_scale = self.stats
+        de = differential_entropy(x, self.sfreq, self.bands)  # (B, C, n_bands)
+        de = (de - torch.as_tensor(s_mean, dtype=de.dtype, device=de.device)) / torch.as_tensor(
+            s_scale, dtype=de.dtype, device=de.device
+        )
+        M = torch.as_tensor(_segment_matrix(x.shape[-1], self.depth), dtype=x.dtype)
+        temporal = (torch.matmul(x, M.to(x.device)) - t_mean) / t_scale  # (B, C, depth)
+        return {"spectral": self._maps(de), "temporal": self._maps(temporal)}
+
+
 # --- the estimator -----------------------------------------------------------------------
 
 
@@ -158,7 +194,11 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     lr_schedule : {"cosine"} or None, default="cosine"
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
-    patience : int, default=10
+    patience : int, default=30
+    min_epochs : int or None, default=None
+    augment : list or None, default=None
+    subject_adversarial : float, default=0.0
+    adapt_bn : {False, "batch", "subject"}, default=False
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
     num_workers : int, default=0
@@ -342,7 +382,11 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         lr_schedule="cosine",
         early_stopping=False,
         validation_fraction=0.2,
-        patience=10,
+        patience=30,
+        min_epochs=None,
+        augment=None,
+        subject_adversarial=0.0,
+        adapt_bn=False,
         device="auto",
         precision="32",
         num_workers=0,
@@ -375,6 +419,10 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.min_epochs = min_epochs
+        self.augment = augment
+        self.subject_adversarial = subject_adversarial
+        self.adapt_bn = adapt_bn
         self.device = device
         self.precision = precision
         self.num_workers = num_workers
@@ -450,6 +498,27 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
                 temporal.astype(np.float32, copy=False), self.grid_weights_, shape
             ),
         }
+
+    def _training_inputs(self, X, prepared, extras):
+        # with augmentation the batches carry raw windows, turned into maps on the device
+        if getattr(self, "augment", None):
+            return X.astype(np.float32, copy=False)
+        return prepared
+
+    def _batch_transform(self):
+        if not getattr(self, "augment", None):
+            return None
+        return _MapsBatch(
+            self.sfreq_,
+            self.bands,
+            self.temporal_depth,
+            self.grid_weights_,
+            self.grid_mask_.shape,
+            self.spectral_mean_.astype(np.float32),
+            self.spectral_scale_.astype(np.float32),
+            np.float32(self.temporal_mean_),
+            np.float32(self.temporal_scale_),
+        )
 
     def _build_module(self, input_shape, n_classes):
         _, h, w, n_bands = input_shape["spectral"]

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
+from .._training import BatchAugmenter
 from .._validation import check_signal_X
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
@@ -53,6 +54,17 @@ class _TSSTDNInput:
         return emg_contamination(x["X_clean"], self.sfreq, snr, rng=self.rng)
 
 
+class _SpectralTarget:
+    """The spectral reconstruction target of an augmented training batch, on its device."""
+
+    def __init__(self, n_fft):
+        self.n_fft = n_fft
+
+    def __call__(self, batch):
+        batch["S_clean"] = tsstdn_spectral(batch["X_clean"], self.n_fft)
+        return batch
+
+
 class _TSSTDNNet(_CrossEntropyNet):
     """skorch net of TS-STDN: CE plus the two reconstruction losses."""
 
@@ -69,9 +81,10 @@ class _TSSTDNNet(_CrossEntropyNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         logits, rec_t, rec_s = y_pred
-        ce = super().get_loss(logits, y_true, X=X, training=training)
-        if not isinstance(X, Mapping):
-            return ce
+        ce = self.class_loss(logits, y_true, X=X, training=training)
+        adversarial = self.adversarial_loss(training)
+        if not isinstance(X, Mapping) or "X_clean" not in X:
+            return ce if adversarial is None else ce + adversarial
         clean = to_tensor(X["X_clean"], device=self.device)
         spec = to_tensor(X["S_clean"], device=self.device)
         loss_t = torch.nn.functional.mse_loss(rec_t.float(), clean)
@@ -79,7 +92,8 @@ class _TSSTDNNet(_CrossEntropyNet):
         if training:
             for name, value in zip(_RECON_TERMS, (ce, loss_t, loss_s)):
                 self.history.record_batch(name, value.item())
-        return ce + self.lambda_t * loss_t + self.lambda_s * loss_s
+        loss = ce + self.lambda_t * loss_t + self.lambda_s * loss_s
+        return loss if adversarial is None else loss + adversarial
 
 
 class TSSTDNClassifier(DeepClassifierBase):
@@ -148,7 +162,11 @@ class TSSTDNClassifier(DeepClassifierBase):
         schedule before).
     early_stopping : bool, default=False
     validation_fraction : float, default=0.2
-    patience : int, default=10
+    patience : int, default=30
+    min_epochs : int or None, default=None
+    augment : list or None, default=None
+    subject_adversarial : float, default=0.0
+    adapt_bn : {False, "batch", "subject"}, default=False
     device : str, default="auto"
     precision : {"32", "bf16", "16-mixed"}, default="32"
     num_workers : int, default=0
@@ -249,7 +267,11 @@ class TSSTDNClassifier(DeepClassifierBase):
         lr_schedule="cosine",
         early_stopping=False,
         validation_fraction=0.2,
-        patience=10,
+        patience=30,
+        min_epochs=None,
+        augment=None,
+        subject_adversarial=0.0,
+        adapt_bn=False,
         device="auto",
         precision="32",
         num_workers=0,
@@ -277,6 +299,10 @@ class TSSTDNClassifier(DeepClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.min_epochs = min_epochs
+        self.augment = augment
+        self.subject_adversarial = subject_adversarial
+        self.adapt_bn = adapt_bn
         self.device = device
         self.precision = precision
         self.num_workers = num_workers
@@ -365,6 +391,12 @@ class TSSTDNClassifier(DeepClassifierBase):
 
     def _net_kwargs(self):
         return dict(lambda_t=self.lambda_t, lambda_s=self.lambda_s)
+
+    def _augmenter(self, transforms, inputs):
+        # the clean windows (and the user's noisy ones, with the same draw) are augmented; the
+        # spectral reconstruction target is recomputed from the augmented clean windows
+        n_fft = min(self._n_fft(), inputs["X_clean"].shape[-1])
+        return BatchAugmenter(transforms, keys=("X", "X_clean"), derive=_SpectralTarget(n_fft))
 
     # --- public API ----------------------------------------------------------------------
     def fit(self, X, y, groups=None, X_clean=None):

@@ -82,6 +82,10 @@ class EEGNet(nn.Module):
     1715
     """
 
+    #: the sub-module whose input is the window's embedding (read by subject-adversarial
+    #: training, :class:`skemotion._training.SubjectAdversary`)
+    embedding_module = "classifier"
+
     def __init__(
         self,
         n_channels: int,

@@ -137,6 +137,10 @@ class GRUXNet(nn.Module):
     104049922
     """
 
+    #: the sub-module whose input is the window's embedding (read by subject-adversarial
+    #: training, :class:`skemotion._training.SubjectAdversary`)
+    embedding_module = "head"
+
     def __init__(
         self,
         n_chans: int,

@@ -313,6 +313,10 @@ class SSTEmotionNet(nn.Module):
     torch.Size([2, 3])
     """
 
+    #: the sub-module whose input is the window's embedding (read by subject-adversarial
+    #: training, :class:`skemotion._training.SubjectAdversary`)
+    embedding_module = "classifier"
+
     def __init__(
         self,
         n_bands: int,

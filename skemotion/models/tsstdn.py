@@ -531,6 +531,10 @@ class TSSTDN(nn.Module):
     16891
     """
 
+    #: the sub-module whose input is the window's embedding (read by subject-adversarial
+    #: training, :class:`skemotion._training.SubjectAdversary`)
+    embedding_module = "classifier"
+
     def __init__(
         self,
         n_channels: int,
