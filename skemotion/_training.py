@@ -46,6 +46,7 @@ from skorch.callbacks import Callback
 
 __all__ = [
     "PRECISIONS",
+    "BatchAugmentation",
     "BatchAugmenter",
     "GradientReversal",
     "SubjectAdversary",
@@ -491,6 +492,54 @@ class MixedTargets:
     def loss(self, logits: torch.Tensor) -> torch.Tensor:
         """Mixed cross-entropy of ``logits`` against these targets."""
         return _mixed_ce(logits, self.y, self.y_other, self.lam)
+
+
+def check_batch(x, name):
+    """Raise a ``ValueError`` naming ``name`` unless ``x`` is a tensor of windows."""
+    if not isinstance(x, torch.Tensor) or x.dim() < 3:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(
+            f"{name}: expects a tensor of windows (batch, ..., n_channels, n_times); got {shape}."
+        )
+
+
+class BatchAugmentation:
+    """Base of the augmentations a deep classifier's ``augment`` parameter takes.
+
+    Subclasses implement :meth:`apply` (``x, y, applied, rng -> x, y``); ``__call__`` draws
+    which windows are transformed (each with probability ``p``) and checks the batch.
+    Instances only hold their settings, so one instance may be shared by estimators.
+    """
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def _check(self):
+        if isinstance(self.p, bool) or not isinstance(self.p, numbers.Real) or not 0 <= self.p <= 1:
+            raise ValueError(
+                f"{type(self).__name__}: argument p must be in [0, 1]; got {self.p!r}."
+            )
+
+    def check(self):
+        """Validate the settings (raises ``ValueError`` naming the class and the argument)."""
+        self._check()
+
+    def __call__(self, x: torch.Tensor, y, rng: AugmentationRandom):
+        check_batch(x, type(self).__name__)
+        applied = rng.numpy.random(x.shape[0]) < self.p
+        return self.apply(x, y, applied, rng)
+
+    def apply(self, x, y, applied, rng):  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must implement apply.")
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    __hash__ = object.__hash__
 
 
 class BatchAugmenter:

@@ -115,7 +115,7 @@ def _cross_dataset_available() -> bool:
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The ``skemotion`` parser and its ``benchmark`` sub-parser."""
     from . import __version__
-    from .benchmark import ALIGNMENTS, PRECISIONS, PROTOCOLS, REGISTRY
+    from .benchmark import ALIGNMENTS, PRECISIONS, PROTOCOLS, RECIPES, REGISTRY
     from .benchmark._options import (
         check_int_at_least,
         check_n_jobs,
@@ -233,6 +233,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
             help=f"per-subject, label-free alignment before every model and baseline; several "
             f"values run each on the same folds ({', '.join(ALIGNMENTS)}; default none)",
         )
+    m.add_argument(
+        "--recipe",
+        choices=RECIPES,
+        default="default",
+        help="cross-subject training options of every deep model: adversarial (subject-"
+        "adversarial features, weight 0.3), adabn (batch-norm statistics of each test "
+        "subject), augment (time shift, scaling, channel dropout, band noise, frequency "
+        "shift, mixup), all (the three); default: none. Compared in "
+        "benchmarks/generalisation.py",
+    )
     m.add_argument(
         "--epochs",
         type=_scalar(check_positive_int),
@@ -486,6 +496,7 @@ def benchmark(b, args, argv) -> int:
                 n_splits=args.n_splits,
                 seeds=_flat(args.seeds) or [0],
                 align=_flat(getattr(args, "align", None)) or ["none"],
+                recipe=args.recipe,
                 epochs=args.epochs,
                 device=args.device,
                 precision=args.precision,

@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skemotion.benchmark import (
     ALIGNMENTS,
+    RECIPES,
     REGISTRY,
     BenchmarkContext,
     BenchmarkInputError,
@@ -30,6 +31,7 @@ from skemotion.benchmark import (
     paired_comparison,
     rank_biserial,
     read_results,
+    recipe_options,
     register_model,
     resolve_models,
     run_benchmark,
@@ -414,9 +416,37 @@ def test_plots_written_or_skipped_with_a_note(data, tmp_path, monkeypatch):
     assert not (tmp_path / "b" / "plots").exists()
 
 
+@pytest.mark.parametrize("recipe", RECIPES)
+@pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if not s.baseline])
+def test_recipes_set_the_cross_subject_options_of_every_deep_model(name, recipe):
+    ctx = BenchmarkContext(128.0, 14, 256, 3, ch_names=list(EMOTIV14), recipe=recipe)
+    params = REGISTRY[name](ctx).get_params()
+    on = {
+        "subject_adversarial": params["subject_adversarial"] > 0,
+        "adapt_bn": params["adapt_bn"] == "batch",
+        "augment": bool(params["augment"]),
+    }
+    want = {"default": set(), "adversarial": {"subject_adversarial"}, "adabn": {"adapt_bn"},
+            "augment": {"augment"}, "all": set(on)}[recipe]  # fmt: skip
+    assert {k for k, v in on.items() if v} == want
+    assert set(recipe_options(ctx)) == want
+
+
+def test_adversarial_recipe_trains_with_the_subjects_and_is_recorded(data, tmp_path):
+    kw = dict(sfreq=data.sfreq, models=["eegnet"], epochs=1, plots=False, max_folds=1,
+              device="cpu", align=["none", "euclidean"])  # fmt: skip
+    args = (data.X, data.y, data.groups, data.trials)
+    res = run_benchmark(*args, output=tmp_path, recipe="adversarial", **kw)
+    assert set(res.folds.model) == {"majority", "de_lr", "eegnet"}
+    assert read_results(tmp_path)["record"]["config"]["recipe"] == "adversarial"
+    with pytest.raises(ResultsMismatchError, match="recipe"):
+        run_benchmark(*args, output=tmp_path, recipe="adabn", **kw)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        ({"recipe": "magic"}, "argument recipe must be one of"),
         ({"epochs": 0}, "argument epochs must be an integer >= 1"),
         ({"max_folds": -1}, "argument max_folds must be an integer >= 1"),
         ({"device": "tpu"}, "argument device must be one of"),

@@ -495,3 +495,29 @@ def test_augment_refuses_precomputed_network_input():
     clf = CLASSIFIERS["gruxnet"](augment=[AmplitudeScale()])
     with pytest.raises(ValueError, match="GRUXNetClassifier: argument augment transforms signal"):
         clf.fit(images, y)
+
+
+def test_routed_pipeline_predicts_with_groups_in_a_fresh_process():
+    """An aligner + deep classifier Pipeline under metadata routing, as the transfer guide
+    writes it, in a fresh interpreter (import order matters: a package imported during fit
+    used to break the routing of requests set before it): the classifier does not request
+    predict-time groups by default, so only the aligner gets them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sklearn\n"
+        "sklearn.set_config(enable_metadata_routing=True)\n"
+        "from sklearn.pipeline import Pipeline\n"
+        "from skemotion.transfer import EuclideanAlignment\n"
+        "from skemotion.classifiers import EEGNetClassifier\n"
+        "from skemotion.datasets import make_eeg_emotion\n"
+        "d = make_eeg_emotion('emotiv14', n_subjects=2, n_windows_per_trial=3, random_state=0)\n"
+        "ea = EuclideanAlignment().set_fit_request(groups=True).set_transform_request(groups=True)\n"
+        "clf = EEGNetClassifier(max_epochs=1, device='cpu').set_fit_request(groups=False)\n"
+        "pipe = Pipeline([('align', ea), ('clf', clf)]).fit(d.X, d.y, groups=d.groups)\n"
+        "print(len(pipe.predict(d.X, groups=d.groups)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "36"

@@ -278,3 +278,47 @@ def test_early_stopping_in_cv_with_metadata_routing(data):
     # the classifier received trial ids (not subject ids) of its training windows
     assert all(len(np.unique(g)) > 2 for g in seen)
     assert set(np.concatenate(seen)) <= set(data.trials)
+
+
+def _es_data(data):
+    X, y, trials = data.X[:48], data.y[:48], data.trials[:48]
+    return X, y, trials
+
+
+@pytest.mark.parametrize("min_epochs", [1, 6])
+def test_early_stopping_neither_stops_nor_restores_before_min_epochs(data, min_epochs):
+    X, y, trials = _es_data(data)
+    kw = {**FAST, "max_epochs": 40, "lr": 1e-7}  # the validation loss barely moves
+    clf = EEGNetClassifier(**kw, early_stopping=True, patience=1, min_epochs=min_epochs)
+    clf.fit(X, y, groups=trials)
+    n = len(clf.history_)
+    assert min_epochs <= clf.best_epoch_ < n <= clf.best_epoch_ + 1 < 40
+    # judged from min_epochs on: the best epoch is the lowest loss from there
+    losses = clf.history_[:, "valid_loss"]
+    assert clf.best_epoch_ == min_epochs + int(np.argmin(losses[min_epochs - 1 :]))
+
+
+def test_early_stopping_min_epochs_defaults_to_the_class_budget(data):
+    X, y, trials = _es_data(data)
+    kw = {**FAST, "max_epochs": 64, "lr": 1e-7}
+    clf = EEGNetClassifier(**kw, early_stopping=True, patience=1).fit(X, y, groups=trials)
+    assert clf.best_epoch_ >= 60 == EEGNetClassifier().max_epochs  # the class default
+    clf = EEGNetClassifier(**{**kw, "max_epochs": 5}, early_stopping=True, patience=1)
+    clf.fit(X, y, groups=trials)  # never later than max_epochs
+    assert clf.best_epoch_ == 5 == len(clf.history_)
+
+
+def test_early_stopping_refit_trains_every_window_for_the_best_epochs(data):
+    X, y, trials = _es_data(data)
+    kw = {**FAST, "max_epochs": 12, "lr": 1e-3}
+    clf = EEGNetClassifier(**kw, early_stopping="refit", patience=2, min_epochs=3)
+    clf.fit(X, y, groups=trials)
+    best = clf.best_epoch_
+    assert 3 <= best <= 12 and len(clf.history_) == best
+    assert "valid_loss" not in clf.history_[-1]  # the final training has no held-out windows
+    plain = EEGNetClassifier(**{**kw, "max_epochs": best}).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    split = EEGNetClassifier(**kw, early_stopping=True, patience=2, min_epochs=3)
+    split.fit(X, y, groups=trials)
+    assert split.best_epoch_ == best
+    assert not np.array_equal(split.predict_proba(X), clf.predict_proba(X))

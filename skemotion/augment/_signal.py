@@ -27,7 +27,7 @@ import numbers
 import numpy as np
 import torch
 
-from .._training import AugmentationRandom, MixedTargets
+from .._training import AugmentationRandom, BatchAugmentation, MixedTargets, check_batch
 
 __all__ = [
     "AmplitudeScale",
@@ -59,14 +59,6 @@ def _per_channel(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return values.to(device=x.device).reshape((b,) + (1,) * (x.dim() - 3) + (c, 1))
 
 
-def _check_batch(x, name):
-    if not isinstance(x, torch.Tensor) or x.dim() < 3:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(
-            f"{name}: expects a tensor of windows (batch, ..., n_channels, n_times); got {shape}."
-        )
-
-
 # --- functions ------------------------------------------------------------------------------
 def time_shift(x: torch.Tensor, shifts) -> torch.Tensor:
     """Shift every window in time by a whole number of samples, circularly.
@@ -85,7 +77,7 @@ def time_shift(x: torch.Tensor, shifts) -> torch.Tensor:
     -------
     Tensor of the shape of ``x``
     """
-    _check_batch(x, "time_shift")
+    check_batch(x, "time_shift")
     n = x.shape[-1]
     shifts = torch.as_tensor(shifts, dtype=torch.long, device=x.device)
     t = torch.arange(n, device=x.device)
@@ -106,7 +98,7 @@ def amplitude_scale(x: torch.Tensor, factors) -> torch.Tensor:
     -------
     Tensor of the shape of ``x``
     """
-    _check_batch(x, "amplitude_scale")
+    check_batch(x, "amplitude_scale")
     factors = torch.as_tensor(factors, dtype=x.dtype)
     return x * _per_window(factors, x)
 
@@ -123,7 +115,7 @@ def channel_dropout(x: torch.Tensor, keep) -> torch.Tensor:
     -------
     Tensor of the shape of ``x``
     """
-    _check_batch(x, "channel_dropout")
+    check_batch(x, "channel_dropout")
     keep = torch.as_tensor(keep).to(dtype=x.dtype)
     return x * _per_channel(keep, x)
 
@@ -158,7 +150,7 @@ def band_limited_noise(x: torch.Tensor, white: torch.Tensor, sfreq: float, band,
     -------
     Tensor of the shape of ``x``
     """
-    _check_batch(x, "band_limited_noise")
+    check_batch(x, "band_limited_noise")
     n = x.shape[-1]
     white = torch.as_tensor(white, device=x.device)
     spec = torch.fft.rfft(white.double(), dim=-1)
@@ -204,7 +196,7 @@ def frequency_shift(x: torch.Tensor, shifts_hz, sfreq: float) -> torch.Tensor:
     -------
     Tensor of the shape of ``x``
     """
-    _check_batch(x, "frequency_shift")
+    check_batch(x, "frequency_shift")
     n = x.shape[-1]
     t = torch.arange(n, dtype=torch.float64, device=x.device) / sfreq
     shifts = torch.as_tensor(shifts_hz, dtype=torch.float64, device=x.device)
@@ -232,7 +224,7 @@ def mixup(x: torch.Tensor, y, lam, perm):
     x_mixed : Tensor of the shape of ``x``
     targets : MixedTargets
     """
-    _check_batch(x, "mixup")
+    check_batch(x, "mixup")
     lam = torch.as_tensor(lam, dtype=x.dtype, device=x.device)
     perm = torch.as_tensor(perm, dtype=torch.long, device=x.device)
     w = _per_window(lam, x)
@@ -240,45 +232,6 @@ def mixup(x: torch.Tensor, y, lam, perm):
 
 
 # --- classes --------------------------------------------------------------------------------
-class BatchAugmentation:
-    """Base of the augmentations a deep classifier's ``augment`` parameter takes.
-
-    Subclasses implement :meth:`apply` (``x, y, applied, rng -> x, y``); ``__call__`` draws
-    which windows are transformed (each with probability ``p``) and checks the batch.
-    Instances only hold their settings, so one instance may be shared by estimators.
-    """
-
-    def __init__(self, p=0.5):
-        self.p = p
-
-    def _check(self):
-        if isinstance(self.p, bool) or not isinstance(self.p, numbers.Real) or not 0 <= self.p <= 1:
-            raise ValueError(
-                f"{type(self).__name__}: argument p must be in [0, 1]; got {self.p!r}."
-            )
-
-    def check(self):
-        """Validate the settings (raises ``ValueError`` naming the class and the argument)."""
-        self._check()
-
-    def __call__(self, x: torch.Tensor, y, rng: AugmentationRandom):
-        _check_batch(x, type(self).__name__)
-        applied = rng.numpy.random(x.shape[0]) < self.p
-        return self.apply(x, y, applied, rng)
-
-    def apply(self, x, y, applied, rng):  # pragma: no cover - abstract
-        raise TypeError(f"{type(self).__name__} must implement apply.")
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    __hash__ = object.__hash__
-
-
 def _check_positive(obj, name, value, *, allow_zero=False):
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):

@@ -18,9 +18,11 @@ from ._protocols import PROTOCOLS, Fold, check_folds, make_folds
 from ._registry import (
     BASELINES,
     MODELS,
+    RECIPES,
     REGISTRY,
     BenchmarkContext,
     ModelSpec,
+    recipe_options,
     register_model,
     resolve_models,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "MODELS",
     "PRECISIONS",
     "PROTOCOLS",
+    "RECIPES",
     "REGISTRY",
     "BenchmarkContext",
     "BenchmarkInputError",
@@ -53,6 +56,7 @@ __all__ = [
     "plot_results",
     "rank_biserial",
     "read_results",
+    "recipe_options",
     "register_model",
     "resolve_models",
     "run_benchmark",

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 __all__ = [
     "BASELINES",
     "MODELS",
+    "RECIPES",
     "REGISTRY",
     "BenchmarkContext",
     "ModelSpec",
+    "recipe_options",
     "register_model",
     "resolve_models",
 ]
@@ -56,6 +58,9 @@ class BenchmarkContext:
         Verbosity of the estimator.
     ch_names : list of str or None, default=None
         Channel names of the windows (for models that place electrodes on the scalp).
+    recipe : str, default="default"
+        Cross-subject training options of every deep model (:data:`RECIPES`): ``"default"``
+        (none), ``"adversarial"``, ``"adabn"``, ``"augment"`` or ``"all"``.
 
     Examples
     --------
@@ -75,6 +80,7 @@ class BenchmarkContext:
     random_state: int = 0
     verbose: int = 0
     ch_names: list | None = None
+    recipe: str = "default"
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,56 @@ def resolve_models(names=None) -> list[str]:
 
 
 # --- the registered models --------------------------------------------------------------------
+#: cross-subject training recipes of the deep models (``--recipe``); the parameters are
+#: those of ``benchmarks/generalisation.py``, where the recipes were compared
+RECIPES = ("default", "adversarial", "adabn", "augment", "all")
+
+
+def recipe_options(ctx: BenchmarkContext) -> dict:
+    """The deep classifiers' options of ``ctx.recipe``.
+
+    - ``"adversarial"``: ``subject_adversarial=0.3`` (the subjects of the training windows
+      reach ``fit``);
+    - ``"adabn"``: ``adapt_bn="batch"`` (the benchmark predicts one subject at a time, so the
+      statistics are each test subject's);
+    - ``"augment"``: time shift, amplitude scaling, channel dropout, 1-45 Hz noise, frequency
+      shift and mixup, each on half the windows;
+    - ``"all"``: the three together.
+
+    Examples
+    --------
+    >>> from skemotion.benchmark import BenchmarkContext, recipe_options
+    >>> recipe_options(BenchmarkContext(128.0, 14, 256, 3, recipe="adabn"))
+    {'adapt_bn': 'batch'}
+    """
+    if ctx.recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}; got {ctx.recipe!r}.")
+    out = {}
+    if ctx.recipe in ("adversarial", "all"):
+        out["subject_adversarial"] = 0.3
+    if ctx.recipe in ("adabn", "all"):
+        out["adapt_bn"] = "batch"
+    if ctx.recipe in ("augment", "all"):
+        from ..augment import (
+            AmplitudeScale,
+            BandNoise,
+            ChannelDropout,
+            FrequencyShift,
+            Mixup,
+            TimeShift,
+        )
+
+        out["augment"] = [
+            TimeShift(max_shift=0.25, p=0.5),
+            AmplitudeScale(low=0.8, high=1.25, p=0.5),
+            ChannelDropout(drop=0.1, p=0.5),
+            BandNoise(sfreq=ctx.sfreq, band=(1.0, min(45.0, 0.45 * ctx.sfreq)), p=0.5),
+            FrequencyShift(sfreq=ctx.sfreq, max_shift=1.0, p=0.5),
+            Mixup(alpha=0.2, p=0.5),
+        ]
+    return out
+
+
 def _majority(ctx: BenchmarkContext):
     from sklearn.dummy import DummyClassifier
 
@@ -270,6 +326,7 @@ def _eegnet(ctx: BenchmarkContext):
         random_state=ctx.random_state,
         verbose=ctx.verbose,
         **_own_budget(ctx),
+        **recipe_options(ctx),
     )
 
 
@@ -283,6 +340,7 @@ def _tsstdn(ctx: BenchmarkContext):
         random_state=ctx.random_state,
         verbose=ctx.verbose,
         **_own_budget(ctx),
+        **recipe_options(ctx),
     )
 
 
@@ -304,6 +362,7 @@ def _sstemotionnet(ctx: BenchmarkContext):
         random_state=ctx.random_state,
         verbose=ctx.verbose,
         **_own_budget(ctx),
+        **recipe_options(ctx),
     )
 
 
@@ -331,6 +390,7 @@ def _gruxnet(ctx: BenchmarkContext):
         random_state=ctx.random_state,
         verbose=ctx.verbose,
         **budget,
+        **recipe_options(ctx),
     )
 
 

@@ -44,7 +44,7 @@ from ._options import (
     check_positive_int,
 )
 from ._protocols import PROTOCOLS, make_folds
-from ._registry import REGISTRY, BenchmarkContext, resolve_models
+from ._registry import RECIPES, REGISTRY, BenchmarkContext, resolve_models
 from ._report import compare_to_baselines, format_table, plot_results, summarize
 from ._store import (
     BenchmarkInputError,
@@ -216,6 +216,17 @@ def _build(name: str, align: str, ctx: BenchmarkContext):
     return factory(est)
 
 
+def _fit_params(est, align: str, groups) -> dict | None:
+    """``fit`` arguments of a fold: the subjects, to the aligner and to a subject adversary."""
+    params, final = {}, est
+    if align != "none":  # Pipeline([("align", ...), ("model", est)])
+        params["align__groups"] = groups
+        final = est.named_steps["model"]
+    if getattr(final, "subject_adversarial", 0) > 0:
+        params["model__groups" if align != "none" else "groups"] = groups
+    return params or None
+
+
 def _sigint_watch():
     """Note SIGINT (and raise KeyboardInterrupt as usual) while the benchmark runs."""
     from .._training import watch_sigint
@@ -303,6 +314,7 @@ def run_benchmark(
     n_splits=None,
     seeds=(0,),
     align=("none",),
+    recipe="default",
     epochs=None,
     device="auto",
     precision="32",
@@ -339,6 +351,11 @@ def run_benchmark(
         Training seeds; each model runs once per seed on the same folds.
     align : list of str, default=("none",)
         Alignments (keys of ``ALIGNMENTS``): every model and baseline runs with each.
+    recipe : str, default="default"
+        Cross-subject training options of every deep model (:data:`RECIPES`:
+        ``"adversarial"``, ``"adabn"``, ``"augment"``, ``"all"``; see
+        :func:`recipe_options`); the baselines are unchanged. A resume with another recipe is
+        refused.
     epochs : int, optional
         Epochs of every deep model (default: each model's own budget).
     device : str, default="auto"
@@ -416,6 +433,10 @@ def run_benchmark(
             f"{f}: argument align must hold distinct values among {', '.join(ALIGNMENTS)}; got "
             f"{align}."
         )
+    if recipe not in RECIPES:
+        raise BenchmarkInputError(
+            f"{f}: argument recipe must be one of {', '.join(RECIPES)}; got {recipe!r}."
+        )
     if epochs is not None:
         epochs = _arg(f, "epochs", check_positive_int, epochs)
     device = _arg(f, "device", check_device, device)
@@ -453,6 +474,7 @@ def run_benchmark(
         precision=precision,
         random_state=seeds[0],
         ch_names=None if ch_names is None else [str(c) for c in ch_names],
+        recipe=recipe,
     )
     arms = [(n, a) for a in align for n in names]
     config = {
@@ -468,6 +490,8 @@ def run_benchmark(
         "device": device,
         "precision": precision,
     }
+    if recipe != "default":  # (absent from records written before recipes existed)
+        config["recipe"] = recipe
     if output is not None:
         Path(output).mkdir(parents=True, exist_ok=True)
     store = ResultStore(output, config, overwrite=overwrite)
@@ -553,7 +577,7 @@ def run_benchmark(
                     return_estimator=True,
                     n_jobs=n_jobs,
                     error_score="raise",
-                    params=None if a == "none" else {"align__groups": groups},
+                    params=_fit_params(est, a, groups),
                 )
                 records = _fold_records(out, batch, X, y, groups, labels, meta(name, a, seed))
                 if sigint["hit"]:  # an estimator caught Ctrl-C and returned early

@@ -50,6 +50,7 @@ from .._training import (
     PRECISIONS,
     SUBJECT_KEY,
     X_KEY,
+    BatchAugmentation,
     BatchAugmenter,
     MixedTargets,
     SkemotionClassifierNet,
@@ -183,11 +184,15 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         ``CosineAnnealingLR``, stepped once per epoch; with early stopping the schedule still
         spans ``max_epochs``). A subclass whose ``__init__`` does not take it trains at a
         constant rate.
-    early_stopping : bool
+    early_stopping : bool or "refit"
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
         never random windows) and, from epoch ``min_epochs`` on, stop when the validation loss
         has not improved for ``patience`` epochs; the weights of the best epoch at or after
-        ``min_epochs`` are restored. Inside cross-validation, give the
+        ``min_epochs`` are restored (its number is ``best_epoch_``). ``"refit"`` then trains
+        the network again from the same seed on *every* window for ``best_epoch_`` epochs: the
+        validation groups only choose the number of epochs (about twice the training time;
+        on small corpora the held-out fifth of the trials is what costs accuracy, see
+        ``benchmarks/RESULTS.md``, "Early stopping"). Inside cross-validation, give the
         groups to ``fit`` with ``cross_val_score(clf, X, y, groups=subjects,
         cv=LeaveOneGroupOut(), params={"groups": trials})``; with metadata routing enabled,
         ``clf.set_fit_request(groups="trials")`` and ``params={"groups": subjects, "trials":
@@ -267,7 +272,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"cosine"}), None],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"refit"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -281,6 +286,12 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "callbacks": [list, None],
         "verbose": ["verbose"],
     }
+
+    # predict-time groups (adapt_bn="subject") are not requested by default: a Pipeline that
+    # routes groups to its aligners then predicts as before; clf.set_predict_request(groups=True)
+    # asks for them
+    __metadata_request__predict = {"groups": False}
+    __metadata_request__predict_proba = {"groups": False}
 
     #: skorch net class; subclasses with a custom loss may override it.
     _net_class = _CrossEntropyNet
@@ -404,8 +415,6 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _check_augment(self):
         """The user's augmentations, validated and copied (None when off)."""
-        from ..augment import BatchAugmentation
-
         augment = getattr(self, "augment", None)
         if not augment:
             return None
@@ -468,8 +477,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         prepared = self._prepare(X)
         inputs = self._training_inputs(X, prepared, extras)
 
-        train_split, n_train, callbacks = None, X.shape[0], list(self.callbacks or [])
-        train_idx = None
+        split = None
         if self.early_stopping:
             n_groups = len(np.unique(groups))
             if n_groups < 2:
@@ -477,37 +485,70 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                     f"{name}: argument groups has {n_groups} distinct value; early stopping "
                     "holds out whole groups and needs at least 2."
                 )
-            train_idx, valid_idx = group_split(groups, self.validation_fraction, seed)
-            train_split = _IndexSplit(train_idx, valid_idx)
-            n_train = len(train_idx)
-            if n_train < 2:
+            split = group_split(groups, self.validation_fraction, seed)
+            if len(split[0]) < 2:
                 raise ValueError(
-                    f"{name}: the group split left {n_train} training window(s); pass more "
-                    "groups or a smaller validation_fraction."
+                    f"{name}: the group split left {len(split[0])} training window(s); pass "
+                    "more groups or a smaller validation_fraction."
                 )
+        setup = dict(
+            inputs=inputs,
+            y=y_enc,
+            input_shape=_per_window_shape(prepared),
+            groups=groups,
+            seed=seed,
+            device=device,
+            amp_dtype=amp_dtype,
+            transforms=transforms,
+        )
+        net, es = self._train_net(**setup, split=split, epochs=self.max_epochs)
+        self.best_epoch_ = None
+        if es is not None:
+            # the best epoch judged on the validation groups (the last one if none was judged)
+            self.best_epoch_ = int(es.best_epoch_ or len(net.history))
+            if self.early_stopping == "refit":  # the same training, on every window
+                net, _ = self._train_net(**setup, split=None, epochs=self.best_epoch_)
+        # drop the reference to the training groups held by the split
+        net.train_split = None
+        self.net_ = net
+        return self
+
+    def _train_net(
+        self, *, inputs, y, input_shape, groups, seed, device, amp_dtype, transforms, split, epochs
+    ):
+        """Build and train the net for ``epochs`` epochs; returns it and its early stopping.
+
+        ``split`` is ``(train_idx, valid_idx)`` for early stopping on held-out groups, or None
+        (every window trains). The learning-rate schedule always spans ``max_epochs``, so that
+        a refit for fewer epochs follows the rates of the run it repeats.
+        """
+        name = type(self).__name__
+        n = len(y)
+        train_split = None if split is None else _IndexSplit(*split)
         kwargs = net_kwargs(
             self,
             device=device,
             amp_dtype=amp_dtype,
             seed=seed,
-            max_epochs=self.max_epochs,
+            max_epochs=epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             optimizer=self.optimizer,
             weight_decay=self.weight_decay,
-            callbacks=callbacks,
+            callbacks=list(self.callbacks or []),
             verbose=self.verbose,
             train_split=train_split,
-            n_train=n_train,
+            n_train=n if split is None else len(split[0]),
             num_workers=self.num_workers,
         )
         # a subclass written before the parameter existed trains at a constant rate
         if getattr(self, "lr_schedule", None) == "cosine":
             schedule = LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
             kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("lr_scheduler", schedule)]
-        if self.early_stopping:
+        es = None
+        if split is not None:
             es = _WarmEarlyStopping(
-                min_epochs=min(self._min_epochs(), self.max_epochs),
+                min_epochs=min(self._min_epochs(), epochs),
                 patience=self.patience,
                 load_best=True,
             )
@@ -523,14 +564,13 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             kwargs["augmenter"] = self._augmenter(transforms, inputs)
         adversarial = self._adversarial_weight()
         if adversarial > 0:
-            codes, n_subjects = self._subject_codes(groups, train_idx, X.shape[0])
+            codes, n_subjects = self._subject_codes(groups, None if split is None else split[0], n)
             if isinstance(inputs, Mapping):
                 inputs = {**inputs, SUBJECT_KEY: codes}
             else:
                 inputs = {X_KEY: inputs, SUBJECT_KEY: codes}
             kwargs["subject_adversarial"] = adversarial
 
-        input_shape = _per_window_shape(prepared)
         # one random stream, seeded once, for weight initialisation and training
         with isolated_rng(seed, device) if seed is not None else nullcontext():
             try:
@@ -545,15 +585,14 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # skorch warns when a module instance is passed with module__ params; none here
                 warnings.simplefilter("ignore", category=UserWarning)
-                net = train(net, inputs, y_enc, seed=None, device=device)
+                net = train(net, inputs, y, seed=None, device=device)
         if adversarial > 0:  # the discriminator exists only while training
             net.module_ = net.module_.unwrap()
             net.initialize_optimizer()
             net.__dict__.pop("batch_subjects_", None)
-        # drop the reference to the training groups held by the split
-        net.train_split = None
-        self.net_ = net
-        return self
+        if es is not None:
+            es = dict(net.callbacks_)["early_stopping"]
+        return net, es
 
     def _validate_X(self, X):
         """Validate X after fit with the same rules as in fit."""

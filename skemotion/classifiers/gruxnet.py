@@ -251,7 +251,7 @@ class GRUXNetClassifier(DeepClassifierBase):
     balanced_sampling : bool, default=False
         Draw training windows with probabilities inversely proportional to their class
         frequency (with replacement, seeded by ``random_state``).
-    early_stopping : bool, default=False
+    early_stopping : bool or "refit", default=False
     validation_fraction : float, default=0.2
     patience : int, default=30
     min_epochs : int or None, default=None
@@ -276,6 +276,9 @@ class GRUXNetClassifier(DeepClassifierBase):
     input_shape_ : tuple of int
         Shape of one window of X in fit: ``(n_channels, n_times)`` or ``(n_channels, n_freqs,
         n_frames)``.
+    best_epoch_ : int or None
+        With ``early_stopping``, the best epoch judged on the validation groups (the
+        number of epochs of the final training with ``"refit"``); None without it.
     n_channels_ : int
         Number of channels seen in fit (raw windows).
     n_times_ : int

@@ -192,7 +192,7 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
     weight_decay : float, default=0.0
     lr_schedule : {"cosine"} or None, default="cosine"
-    early_stopping : bool, default=False
+    early_stopping : bool or "refit", default=False
     validation_fraction : float, default=0.2
     patience : int, default=30
     min_epochs : int or None, default=None
@@ -223,6 +223,9 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         Size of X's second axis in fit (channels; time samples for 2-D X).
     input_shape_ : tuple of int
         Per-window shape of the validated X, ``(n_channels, n_times)``.
+    best_epoch_ : int or None
+        With ``early_stopping``, the best epoch judged on the validation groups (the
+        number of epochs of the final training with ``"refit"``); None without it.
     ch_names_ : list of str
         The electrode names used (from ``ch_names`` or the montage).
     sfreq_ : float

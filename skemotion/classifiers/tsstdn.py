@@ -160,7 +160,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         The training defaults (lr 3e-3 annealed along a cosine over 30 epochs) were chosen for
         cross-subject use on a development corpus by ``benchmarks/recipes.py`` (lr 1e-3 without a
         schedule before).
-    early_stopping : bool, default=False
+    early_stopping : bool or "refit", default=False
     validation_fraction : float, default=0.2
     patience : int, default=30
     min_epochs : int or None, default=None
@@ -193,6 +193,9 @@ class TSSTDNClassifier(DeepClassifierBase):
         Size of X's second axis in fit (channels; time samples for 2-D X).
     input_shape_ : tuple of int
         Per-window shape of the validated X, ``(n_channels, n_times)``.
+    best_epoch_ : int or None
+        With ``early_stopping``, the best epoch judged on the validation groups (the
+        number of epochs of the final training with ``"refit"``); None without it.
     scale_ : float
         Standard deviation of the clean training windows; the network sees ``X / scale_``.
 
