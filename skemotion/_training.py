@@ -453,6 +453,13 @@ class AugmentationRandom:
     factors, masks, mixup weights), ``torch`` (a :class:`torch.Generator` on the training
     device) draws noise tensors. Both are seeded once per fit from the estimator's seeded
     stream.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of both streams.
+    device : str or torch.device, default="cpu"
+        Device of the torch generator.
     """
 
     def __init__(self, seed: int, device="cpu"):
@@ -475,6 +482,15 @@ class MixedTargets:
     The loss of a batch with these targets is
     ``mean_i(lam[i] * CE(logits[i], y[i]) + (1 - lam[i]) * CE(logits[i], y_other[i]))``
     (:meth:`loss`). Slicing keeps the pairing (micro-batches of gradient accumulation).
+
+    Parameters
+    ----------
+    y, y_other : Tensor of int of shape (batch,)
+        The two labels of every window.
+    lam : Tensor of shape (batch,)
+        Weight of ``y`` in each window.
+    perm : Tensor of int of shape (batch,) or None
+        The partner of each window in the batch (``y_other = y[perm]``), when known.
     """
 
     def __init__(self, y, y_other, lam, perm=None):
@@ -490,7 +506,17 @@ class MixedTargets:
         return MixedTargets(self.y[sl], self.y_other[sl], self.lam[sl])
 
     def loss(self, logits: torch.Tensor) -> torch.Tensor:
-        """Mixed cross-entropy of ``logits`` against these targets."""
+        """Mixed cross-entropy of ``logits`` against these targets.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (batch, n_classes)
+
+        Returns
+        -------
+        Tensor
+            The mean over the windows, a scalar.
+        """
         return _mixed_ce(logits, self.y, self.y_other, self.lam)
 
 
@@ -506,31 +532,50 @@ def check_batch(x, name):
 class BatchAugmentation:
     """Base of the augmentations a deep classifier's ``augment`` parameter takes.
 
-    Subclasses implement :meth:`apply` (``x, y, applied, rng -> x, y``); ``__call__`` draws
-    which windows are transformed (each with probability ``p``) and checks the batch.
-    Instances only hold their settings, so one instance may be shared by estimators.
+    A subclass implements ``_apply(x, y, applied, rng) -> (x, y)`` (``applied``: a boolean
+    array, which windows to transform) and, for its own settings, ``_check_settings()``.
+    Calling an instance draws which windows are transformed (each with probability ``p``)
+    from ``rng.numpy`` and applies the transform; instances only hold their settings, so one
+    instance may serve several estimators.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability that a window of a batch is transformed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion._training import AugmentationRandom, BatchAugmentation
+    >>> class Negate(BatchAugmentation):
+    ...     def _apply(self, x, y, applied, rng):
+    ...         sign = 1.0 - 2.0 * torch.as_tensor(applied, dtype=x.dtype)
+    ...         return x * sign[:, None, None], y
+    >>> out, _ = Negate(p=1.0)(torch.ones(2, 1, 3), torch.tensor([0, 1]), AugmentationRandom(0))
+    >>> out[:, 0, 0]
+    tensor([-1., -1.])
     """
 
     def __init__(self, p=0.5):
         self.p = p
 
-    def _check(self):
-        if isinstance(self.p, bool) or not isinstance(self.p, numbers.Real) or not 0 <= self.p <= 1:
-            raise ValueError(
-                f"{type(self).__name__}: argument p must be in [0, 1]; got {self.p!r}."
-            )
-
     def check(self):
-        """Validate the settings (raises ``ValueError`` naming the class and the argument)."""
-        self._check()
+        """Validate the settings; raises ``ValueError`` naming the class and the argument."""
+        p = self.p
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: argument p must be in [0, 1]; got {p!r}.")
+        self._check_settings()
+
+    def _check_settings(self):
+        """Validate the subclass's own settings (none here)."""
 
     def __call__(self, x: torch.Tensor, y, rng: AugmentationRandom):
         check_batch(x, type(self).__name__)
         applied = rng.numpy.random(x.shape[0]) < self.p
-        return self.apply(x, y, applied, rng)
+        return self._apply(x, y, applied, rng)
 
-    def apply(self, x, y, applied, rng):  # pragma: no cover - abstract
-        raise TypeError(f"{type(self).__name__} must implement apply.")
+    def _apply(self, x, y, applied, rng):
+        raise TypeError(f"{type(self).__name__} must implement _apply.")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())

@@ -434,9 +434,9 @@ class _Spy(AmplitudeScale):
 
     calls = 0
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         type(self).calls += 1
-        return super().apply(x, y, applied, rng)
+        return super()._apply(x, y, applied, rng)
 
 
 @pytest.mark.parametrize("name", NAMES)

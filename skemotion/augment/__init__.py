@@ -15,12 +15,10 @@ from ._ecg import (
 from ._escgan import ESCGANSampler
 from ._signal import (
     AmplitudeScale,
-    AugmentationRandom,
     BandNoise,
     BatchAugmentation,
     ChannelDropout,
     FrequencyShift,
-    MixedTargets,
     Mixup,
     TimeShift,
     amplitude_scale,
@@ -33,14 +31,12 @@ from ._signal import (
 
 __all__ = [
     "AmplitudeScale",
-    "AugmentationRandom",
     "BandNoise",
     "BatchAugmentation",
     "ChannelDropout",
     "ECG_TRANSFORMS",
     "ESCGANSampler",
     "FrequencyShift",
-    "MixedTargets",
     "Mixup",
     "TimeShift",
     "amplitude_scale",

@@ -27,16 +27,14 @@ import numbers
 import numpy as np
 import torch
 
-from .._training import AugmentationRandom, BatchAugmentation, MixedTargets, check_batch
+from .._training import BatchAugmentation, MixedTargets, check_batch
 
 __all__ = [
     "AmplitudeScale",
-    "AugmentationRandom",
     "BandNoise",
     "BatchAugmentation",
     "ChannelDropout",
     "FrequencyShift",
-    "MixedTargets",
     "Mixup",
     "TimeShift",
     "amplitude_scale",
@@ -76,6 +74,13 @@ def time_shift(x: torch.Tensor, shifts) -> torch.Tensor:
     Returns
     -------
     Tensor of the shape of ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.augment import time_shift
+    >>> time_shift(torch.arange(4.0).reshape(1, 1, 4), [1])
+    tensor([[[3., 0., 1., 2.]]])
     """
     check_batch(x, "time_shift")
     n = x.shape[-1]
@@ -97,6 +102,15 @@ def amplitude_scale(x: torch.Tensor, factors) -> torch.Tensor:
     Returns
     -------
     Tensor of the shape of ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.augment import amplitude_scale
+    >>> amplitude_scale(torch.ones(2, 1, 2), [0.5, 2.0])
+    tensor([[[0.5000, 0.5000]],
+    <BLANKLINE>
+            [[2.0000, 2.0000]]])
     """
     check_batch(x, "amplitude_scale")
     factors = torch.as_tensor(factors, dtype=x.dtype)
@@ -114,6 +128,13 @@ def channel_dropout(x: torch.Tensor, keep) -> torch.Tensor:
     Returns
     -------
     Tensor of the shape of ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.augment import channel_dropout
+    >>> channel_dropout(torch.ones(1, 3, 2), [[True, False, True]])[0, :, 0]
+    tensor([1., 0., 1.])
     """
     check_batch(x, "channel_dropout")
     keep = torch.as_tensor(keep).to(dtype=x.dtype)
@@ -149,6 +170,15 @@ def band_limited_noise(x: torch.Tensor, white: torch.Tensor, sfreq: float, band,
     Returns
     -------
     Tensor of the shape of ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.augment import band_limited_noise
+    >>> x = torch.randn(2, 3, 256, dtype=torch.float64)
+    >>> out = band_limited_noise(x, torch.randn(2, 3, 256), 128.0, (8.0, 13.0), [0.0, 0.5])
+    >>> bool(torch.equal(out[0], x[0])), round(float((out[1] - x[1]).std() / x[1].std()), 1)
+    (True, 0.5)
     """
     check_batch(x, "band_limited_noise")
     n = x.shape[-1]
@@ -195,6 +225,17 @@ def frequency_shift(x: torch.Tensor, shifts_hz, sfreq: float) -> torch.Tensor:
     Returns
     -------
     Tensor of the shape of ``x``
+
+    Examples
+    --------
+    >>> import math
+    >>> import torch
+    >>> from skemotion.augment import frequency_shift
+    >>> t = torch.arange(128, dtype=torch.float64) / 128
+    >>> x = torch.sin(2 * math.pi * 10 * t).reshape(1, 1, 128)  # 10 Hz
+    >>> out = frequency_shift(x, [2.0], 128.0)
+    >>> int(torch.fft.rfft(out[0, 0]).abs().argmax())  # now 12 Hz
+    12
     """
     check_batch(x, "frequency_shift")
     n = x.shape[-1]
@@ -223,6 +264,15 @@ def mixup(x: torch.Tensor, y, lam, perm):
     -------
     x_mixed : Tensor of the shape of ``x``
     targets : MixedTargets
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.augment import mixup
+    >>> x = torch.stack([torch.zeros(1, 2), torch.ones(1, 2)])  # 2 windows
+    >>> out, targets = mixup(x, torch.tensor([0, 1]), [0.75, 1.0], [1, 0])
+    >>> out[:, 0, 0], targets.y_other
+    (tensor([0.2500, 1.0000]), tensor([1, 0]))
     """
     check_batch(x, "mixup")
     lam = torch.as_tensor(lam, dtype=x.dtype, device=x.device)
@@ -249,19 +299,24 @@ class TimeShift(BatchAugmentation):
         whole numbers of samples in ``[-max_shift * n_times, max_shift * n_times]``.
     p : float, default=0.5
         Probability that a window is shifted.
+
+    Examples
+    --------
+    >>> from skemotion.augment import TimeShift
+    >>> from skemotion.classifiers import EEGNetClassifier
+    >>> clf = EEGNetClassifier(augment=[TimeShift(max_shift=0.1)])
     """
 
     def __init__(self, max_shift=0.25, p=0.5):
         super().__init__(p)
         self.max_shift = max_shift
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "max_shift", self.max_shift, allow_zero=True)
         if self.max_shift > 1:
             raise ValueError(f"TimeShift: argument max_shift must be <= 1; got {self.max_shift}.")
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         m = int(self.max_shift * x.shape[-1])
         shifts = rng.numpy.integers(-m, m + 1, size=x.shape[0]) * applied
         return time_shift(x, torch.from_numpy(shifts)), y
@@ -272,8 +327,22 @@ class AmplitudeScale(BatchAugmentation):
 
     Parameters
     ----------
-    low, high : float, default=0.8, 1.25
+    low : float, default=0.8
+        Smallest factor.
+    high : float, default=1.25
+        Largest factor.
     p : float, default=0.5
+        Probability that a window is scaled.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion._training import AugmentationRandom
+    >>> from skemotion.augment import AmplitudeScale
+    >>> x = torch.ones(3, 2, 4)
+    >>> out, _ = AmplitudeScale(low=2.0, high=2.0, p=1.0)(x, torch.zeros(3), AugmentationRandom(0))
+    >>> out[:, 0, 0]
+    tensor([2., 2., 2.])
     """
 
     def __init__(self, low=0.8, high=1.25, p=0.5):
@@ -281,8 +350,7 @@ class AmplitudeScale(BatchAugmentation):
         self.low = low
         self.high = high
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "low", self.low)
         _check_positive(self, "high", self.high)
         if self.low > self.high:
@@ -291,7 +359,7 @@ class AmplitudeScale(BatchAugmentation):
                 f"high={self.high}."
             )
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         factors = rng.numpy.uniform(self.low, self.high, size=x.shape[0])
         factors = np.where(applied, factors, 1.0)
         return amplitude_scale(x, torch.from_numpy(factors)), y
@@ -305,19 +373,25 @@ class ChannelDropout(BatchAugmentation):
     drop : float, default=0.1
         Probability that a channel of a transformed window is zeroed.
     p : float, default=0.5
+        Probability that a window is transformed.
+
+    Examples
+    --------
+    >>> from skemotion.augment import ChannelDropout
+    >>> ChannelDropout(drop=0.2)
+    ChannelDropout(p=0.5, drop=0.2)
     """
 
     def __init__(self, drop=0.1, p=0.5):
         super().__init__(p)
         self.drop = drop
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "drop", self.drop, allow_zero=True)
         if self.drop >= 1:
             raise ValueError(f"ChannelDropout: argument drop must be < 1; got {self.drop}.")
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         drop = rng.numpy.random((x.shape[0], x.shape[-2])) < self.drop
         keep = ~(drop & applied[:, None])
         return channel_dropout(x, torch.from_numpy(keep)), y
@@ -336,6 +410,12 @@ class BandNoise(BatchAugmentation):
     max_scale : float, default=0.2
         Largest noise-to-signal amplitude ratio; drawn uniformly in ``[0, max_scale]``.
     p : float, default=0.5
+        Probability that a window gets noise.
+
+    Examples
+    --------
+    >>> from skemotion.augment import BandNoise
+    >>> BandNoise(sfreq=128.0, band=(8.0, 13.0), max_scale=0.1).check()
     """
 
     def __init__(self, sfreq, band=(1.0, 45.0), max_scale=0.2, p=0.5):
@@ -344,8 +424,7 @@ class BandNoise(BatchAugmentation):
         self.band = band
         self.max_scale = max_scale
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "sfreq", self.sfreq)
         _check_positive(self, "max_scale", self.max_scale, allow_zero=True)
         band = self.band
@@ -365,7 +444,7 @@ class BandNoise(BatchAugmentation):
                 f"{self.sfreq / 2} Hz of sfreq={self.sfreq}."
             )
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         b, c, n = x.shape[0], x.shape[-2], x.shape[-1]
         white = torch.randn((b, c, n), generator=rng.torch, device=rng.torch.device)
         scale = rng.numpy.uniform(0.0, self.max_scale, size=b) * applied
@@ -382,6 +461,13 @@ class FrequencyShift(BatchAugmentation):
     max_shift : float, default=1.0
         Largest shift in Hz; drawn uniformly in ``[-max_shift, max_shift]``.
     p : float, default=0.5
+        Probability that a window is shifted.
+
+    Examples
+    --------
+    >>> from skemotion.augment import FrequencyShift
+    >>> FrequencyShift(sfreq=128.0, max_shift=0.5)
+    FrequencyShift(p=0.5, sfreq=128.0, max_shift=0.5)
     """
 
     def __init__(self, sfreq, max_shift=1.0, p=0.5):
@@ -389,12 +475,11 @@ class FrequencyShift(BatchAugmentation):
         self.sfreq = sfreq
         self.max_shift = max_shift
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "sfreq", self.sfreq)
         _check_positive(self, "max_shift", self.max_shift, allow_zero=True)
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         shifts = rng.numpy.uniform(-self.max_shift, self.max_shift, size=x.shape[0])
         out = frequency_shift(x, torch.from_numpy(shifts), self.sfreq)
         keep = _per_window(torch.from_numpy(~applied), x)
@@ -411,18 +496,29 @@ class Mixup(BatchAugmentation):
     Parameters
     ----------
     alpha : float, default=0.2
+        Parameter of the Beta distribution of the mixing weights.
     p : float, default=0.5
+        Probability that a window is mixed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion._training import AugmentationRandom
+    >>> from skemotion.augment import Mixup
+    >>> x, y = torch.randn(4, 2, 8), torch.tensor([0, 1, 0, 1])
+    >>> out, targets = Mixup(p=1.0)(x, y, AugmentationRandom(0))
+    >>> type(targets).__name__, out.shape
+    ('MixedTargets', torch.Size([4, 2, 8]))
     """
 
     def __init__(self, alpha=0.2, p=0.5):
         super().__init__(p)
         self.alpha = alpha
 
-    def check(self):
-        self._check()
+    def _check_settings(self):
         _check_positive(self, "alpha", self.alpha)
 
-    def apply(self, x, y, applied, rng):
+    def _apply(self, x, y, applied, rng):
         if isinstance(y, MixedTargets):
             raise ValueError("Mixup: the batch is already mixed; give Mixup once in augment.")
         b = x.shape[0]
