@@ -57,6 +57,7 @@ __all__ = [
     "SkemotionNet",
     "TrainingDivergedError",
     "check_callbacks",
+    "check_finite_state",
     "check_precision",
     "inference_device",
     "isolated_rng",
@@ -869,4 +870,29 @@ def train(net, X, y, *, seed: int | None, device: str, **fit_params):
         raise KeyboardInterrupt(
             f"{net.estimator_name}: training interrupted at epoch {len(net.history)}."
         )
+    check_finite_state(net)
     return net
+
+
+def check_finite_state(net) -> None:
+    """Raise :class:`TrainingDivergedError` when a trained parameter or buffer is not finite.
+
+    The loss is checked before every update; this catches the update of the last step (and a
+    callback that restored broken weights), which would otherwise return a model predicting
+    NaN.
+    """
+    for mod_name in getattr(net, "_modules", ["module"]):
+        module = getattr(net, f"{mod_name}_", None)
+        if not isinstance(module, torch.nn.Module):
+            continue
+        for kind, items in (("parameter", module.named_parameters()),
+                            ("buffer", module.named_buffers())):  # fmt: skip
+            for pname, tensor in items:
+                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                    raise TrainingDivergedError(
+                        f"{net.estimator_name or type(net).__name__}: training diverged on its "
+                        f"last optimisation step (epoch {len(net.history)}): the {kind} "
+                        f"{pname!r} is not finite. Likely cause: a learning rate too high "
+                        f"(lr={getattr(net, 'lr', None)}) or inputs on a very large scale; "
+                        "lower lr, standardise X, or clip gradients."
+                    )

@@ -322,3 +322,58 @@ def test_early_stopping_refit_trains_every_window_for_the_best_epochs(data):
     split.fit(X, y, groups=trials)
     assert split.best_epoch_ == best
     assert not np.array_equal(split.predict_proba(X), clf.predict_proba(X))
+
+
+class _PoisonLastStep(Callback):
+    """Infinite gradients on the last batch of the last epoch: the loss of that step is still
+    finite (it is computed before the update), the update leaves NaN weights."""
+
+    def on_grad_computed(self, net, named_parameters, batch=None, **kwargs):
+        if len(net.history) == net.max_epochs:
+            for _, p in named_parameters:
+                if p.grad is not None:
+                    p.grad.fill_(float("inf"))
+
+
+_DIVERGING = {
+    "eegnet": lambda **kw: EEGNetClassifier(F1=4, D=1, F2=4, kernel_length=8, **kw),
+    "tsstdn": lambda **kw: TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, sfreq=64.0, **kw),
+    "sstemotionnet": lambda **kw: __import__("skemotion.classifiers").classifiers.SSTEmotionNetClassifier(
+        "emotiv14", sfreq=128.0, grid_size=4, temporal_depth=4, spectral_growth=2,
+        temporal_growth=2, spectral_layers=1, temporal_layers=1, hidden_size=4, **kw),
+    "gruxnet": lambda **kw: __import__("skemotion.classifiers").classifiers.GRUXNetClassifier(
+        filters=(2, 2, 4), gru_hidden=4, n_heads=2, head_units=(8,), stft_shape=(8, 8),
+        sfreq=128.0, **kw),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(_DIVERGING))
+def test_divergence_on_the_last_step_is_an_error(data, name):
+    X, y = data.X[:24], data.y[:24]
+    clf = _DIVERGING[name](max_epochs=2, batch_size=64, random_state=0, device="cpu",
+                           callbacks=[_PoisonLastStep()])  # fmt: skip
+    with pytest.raises(TrainingDivergedError, match=r"diverged on its last optimisation step"):
+        clf.fit(X, y)
+    clf.set_params(callbacks=None).fit(X, y)  # without the poison: a finite model
+
+
+def test_divergence_on_the_last_step_escgan(monkeypatch):
+    from skemotion.augment import ESCGANSampler
+    from skemotion.augment._escgan import _ESCGANNet
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3, 4, 5))
+    y = np.array([0] * 20 + [1] * 10)
+    train_step = _ESCGANNet.train_step
+
+    def poisoned(self, batch, **fit_params):  # the last update leaves NaN weights
+        step = train_step(self, batch, **fit_params)
+        if len(self.history) == self.max_epochs:
+            with torch.no_grad():
+                next(self.module_.parameters()).fill_(float("nan"))
+        return step
+
+    monkeypatch.setattr(_ESCGANNet, "train_step", poisoned)
+    sampler = ESCGANSampler(hidden=2, max_epochs=2, batch_size=64, device="cpu", random_state=0)
+    with pytest.raises(TrainingDivergedError, match="ESCGANSampler: training diverged on its last"):
+        sampler.fit_resample(X, y)
