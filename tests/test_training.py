@@ -10,7 +10,12 @@ from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
 from skorch.callbacks import Callback, GradientNormClipping
 
 from skemotion._training import TrainingDivergedError
-from skemotion.classifiers import EEGNetClassifier, TSSTDNClassifier
+from skemotion.classifiers import (
+    EEGNetClassifier,
+    GRUXNetClassifier,
+    SSTEmotionNetClassifier,
+    TSSTDNClassifier,
+)
 from skemotion.classifiers._base import DeepClassifierBase
 from skemotion.datasets import make_eeg_emotion
 
@@ -338,10 +343,10 @@ class _PoisonLastStep(Callback):
 _DIVERGING = {
     "eegnet": lambda **kw: EEGNetClassifier(F1=4, D=1, F2=4, kernel_length=8, **kw),
     "tsstdn": lambda **kw: TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, sfreq=64.0, **kw),
-    "sstemotionnet": lambda **kw: __import__("skemotion.classifiers").classifiers.SSTEmotionNetClassifier(
+    "sstemotionnet": lambda **kw: SSTEmotionNetClassifier(
         "emotiv14", sfreq=128.0, grid_size=4, temporal_depth=4, spectral_growth=2,
         temporal_growth=2, spectral_layers=1, temporal_layers=1, hidden_size=4, **kw),
-    "gruxnet": lambda **kw: __import__("skemotion.classifiers").classifiers.GRUXNetClassifier(
+    "gruxnet": lambda **kw: GRUXNetClassifier(
         filters=(2, 2, 4), gru_hidden=4, n_heads=2, head_units=(8,), stft_shape=(8, 8),
         sfreq=128.0, **kw),
 }  # fmt: skip
