@@ -95,6 +95,22 @@ def _merge_grids(grids: dict) -> dict[str, tuple[int, int]]:
 GRID_9X9_MERGED = _merge_grids(GRID_9X9)
 
 
+def check_unique_channels(ch_names, where: str, arg: str = "ch_names") -> None:
+    """Raise a ``ValueError`` when a channel name appears twice, ignoring case.
+
+    The one check of the package (electrode maps, SST-EmotionNet, ESC-GAN, ``harmonize``):
+    two channels of one name would be averaged into one map cell, or one would silently
+    disappear.
+    """
+    keys = [str(c).upper() for c in ch_names]
+    if len(set(keys)) != len(keys):
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        raise ValueError(
+            f"{where}: argument {arg} names the channels {dup} more than once (names are "
+            "matched ignoring case)."
+        )
+
+
 def get_montage(name: str) -> dict:
     """Return ``{"ch_names": [...], "sfreq": float}`` of a built-in montage.
 

@@ -254,6 +254,42 @@ def check_signal_X_y(
     return X3, y
 
 
+def check_ids(estimator, ids, n: int, arg: str = "groups", what: str = "id") -> np.ndarray:
+    """Ids per window (subjects, trials, persons): the one check of every ``groups`` argument.
+
+    Returns ``ids`` as a 1-D array of length ``n``; raises a ``ValueError`` naming the
+    estimator and the argument for another shape, complex values, and missing values (None,
+    NaN, pandas' NA, infinity), which would otherwise be sorted into a group of their own or
+    crash inside numpy with a message that names neither.
+    """
+    name = _name(estimator)
+    try:
+        g = np.asarray(ids)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: argument {arg} is not a 1-D array: {exc}") from exc
+    if g.shape != (n,):
+        raise ValueError(
+            f"{name}: argument {arg} must have shape ({n},), one {what} per window; got shape "
+            f"{g.shape}."
+        )
+    if g.dtype.kind == "c":
+        raise ValueError(f"{name}: argument {arg}: complex ids are not supported.")
+    if g.dtype.kind == "f":
+        missing = int(np.count_nonzero(~np.isfinite(g)))
+    elif g.dtype == object:
+        import pandas as pd
+
+        missing = int(sum(bool(pd.isna(v)) or (isinstance(v, float) and np.isinf(v)) for v in g))
+    else:
+        missing = 0
+    if missing:
+        raise ValueError(
+            f"{name}: argument {arg} contains missing values (None, NaN or infinity: {missing} "
+            f"of {n}); every window needs a {what}."
+        )
+    return g
+
+
 def check_finite_array(estimator, a, arg: str, *, ndim=None, shape=None, dtype=np.float64):
     """Any array argument besides X gets the same checks: numeric, finite, expected shape."""
     with _named_errors(estimator, arg):

@@ -174,15 +174,15 @@ def _nan_at(a, index):
         ),
         (
             lambda: PersonZScore().fit(X).transform(X, groups=[0, 0, np.nan, 1, 1, 1]),
-            r"PersonZScore: argument groups contains NaN, infinity or None \(1 values\)",
+            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: 1 of 6\)",
         ),
         (
             lambda: PersonZScore().fit_transform(X, groups=np.array(["a", None] * 3, object)),
-            r"PersonZScore: argument groups contains NaN, infinity or None \(3 values\)",
+            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: 3 of 6\)",
         ),
         (
             lambda: person_zscore(X, [0, 0, 1, 1, 2, np.inf]),
-            r"person_zscore: argument groups contains NaN",
+            r"person_zscore: argument groups contains missing values",
         ),
         (
             lambda: emg_contamination(X, 128.0, [0, 1, 2, 3, 4, np.nan], rng=0),
@@ -221,7 +221,7 @@ def test_array_arguments_get_the_checks_of_x(call, match):
         ),
         (
             lambda: PersonZScore().fit(X).transform(X, groups=[0, 1]),
-            r"PersonZScore: argument groups must have shape \(6,\), one person per window of X; "
+            r"PersonZScore: argument groups must have shape \(6,\), one person id per window; "
             r"got shape \(2,\)",
         ),
         (

@@ -223,7 +223,7 @@ def test_bad_input_named_errors(Est):
         est.fit_transform(X, groups=np.c_[g, g])
     g_nan = g.astype(float)
     g_nan[4] = np.nan
-    with pytest.raises(ValueError, match=f"{name}: argument groups contains NaN"):
+    with pytest.raises(ValueError, match=f"{name}: argument groups contains missing values"):
         est.transform(X, groups=g_nan)
     with pytest.raises(ValueError, match=f"{name}: argument X has 3 channels, but .* 4"):
         est.transform(X[:, :3])

@@ -15,6 +15,7 @@ from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 
+from .._montages import MONTAGES, check_unique_channels
 from .._training import (
     PRECISIONS,
     SkemotionNet,
@@ -25,7 +26,6 @@ from .._training import (
     seed_from_random_state,
     train,
 )
-from ..datasets._montages import MONTAGES
 from ..features import DifferentialEntropy, ElectrodeGrid
 from ..models.escgan import (
     ESCGANDiscriminator,
@@ -518,6 +518,8 @@ class ESCGANSampler(BaseOverSampler):
             return X[:, :, None, None], np.ones((1, 1), dtype=bool)
         if X.ndim == 4:
             return X, np.any(X != 0, axis=(0, 1))
+        if not isinstance(self.ch_names, str):
+            check_unique_channels(self.ch_names, name)
         try:
             de = DifferentialEntropy(self.sfreq, bands=self.bands).fit_transform(X)
             grid = ElectrodeGrid(self.ch_names, grid=self.grid).fit(de)

@@ -64,7 +64,7 @@ from .._training import (
     seed_from_random_state,
     train,
 )
-from .._validation import check_finite_array, check_is_fitted, check_signal_X, check_signal_X_y
+from .._validation import check_ids, check_is_fitted, check_signal_X, check_signal_X_y
 
 __all__ = ["DeepClassifierBase", "group_split"]
 
@@ -395,12 +395,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                     f"fit(X, y, groups=trials). Inside cross-validation: {EARLY_STOPPING_CALLS}."
                 )
             return None
-        groups = np.asarray(groups)
-        if groups.shape != (n,):
-            raise ValueError(f"{name}: argument groups must have shape ({n},); got {groups.shape}.")
-        if groups.dtype.kind in "fc":
-            check_finite_array(self, groups, "groups")
-        return groups
+        return check_ids(self, groups, n, "groups", "trial or subject id")
 
     def _min_epochs(self) -> int:
         """``min_epochs``, None resolved to the class's default ``max_epochs``."""
@@ -634,13 +629,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     def _check_predict_groups(self, groups, n):
         if groups is None:
             return None
-        name = type(self).__name__
-        groups = np.asarray(groups)
-        if groups.shape != (n,):
-            raise ValueError(f"{name}: argument groups must have shape ({n},); got {groups.shape}.")
-        if groups.dtype.kind in "fc":
-            check_finite_array(self, groups, "groups")
-        return groups
+        return check_ids(self, groups, n, "groups", "subject id")
 
     def predict_proba(self, X, groups=None):
         """Class probabilities, columns in the order of ``classes_``.

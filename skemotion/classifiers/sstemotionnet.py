@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._montages import MONTAGES
+from .._montages import MONTAGES, check_unique_channels
 from .._training import inference_device
 from .._validation import check_is_fitted
+from ..features._backend import check_bands
 from ..features.functional import differential_entropy, grid_weights
 from ..models.sstemotionnet import SSTEmotionNet
 from ._base import DeepClassifierBase
@@ -465,6 +466,7 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     def _fit_state(self, X, y, extras):
         name = type(self).__name__
         names, sfreq = self._montage(X.shape[1])
+        check_unique_channels(names, name)
         try:
             weights, shape = grid_weights(
                 names, f"{self.grid_size}x{self.grid_size}", self.interpolation
@@ -472,8 +474,11 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         except ValueError as exc:
             raise ValueError(f"{name}: argument ch_names: {exc}") from exc
         try:
+            check_bands(self.bands, name, sfreq=sfreq)
             de = differential_entropy(X, sfreq, self.bands)  # (n, C, n_bands)
         except (ValueError, TypeError) as exc:
+            if str(exc).startswith(name):
+                raise
             raise ValueError(f"{name}: argument bands: {exc}") from exc
         temporal = _segment_means(X, self.temporal_depth)  # (n, C, depth)
         return {

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy.signal import resample_poly
 from sklearn.utils import Bunch
 
+from .._montages import check_unique_channels
 from ._base import make_dataset_bunch
 
 __all__ = ["harmonize"]
@@ -225,13 +226,7 @@ def _check_bunches(bunches):
             raise ValueError(
                 f"{_FUNC}: frame of dataset {name!r} must have {n} rows; got {len(b['frame'])}."
             )
-        keys = [str(c).upper() for c in b["ch_names"]]
-        if len(set(keys)) != len(keys):
-            dup = sorted({k for k in keys if keys.count(k) > 1})
-            raise ValueError(
-                f"{_FUNC}: dataset {name!r} names the channels {dup} more than once (names "
-                "are matched ignoring case)."
-            )
+        check_unique_channels(b["ch_names"], _FUNC, arg=f"datasets[{name!r}].ch_names")
         if not (
             isinstance(b["sfreq"], numbers.Real) and np.isfinite(b["sfreq"]) and b["sfreq"] > 0
         ):

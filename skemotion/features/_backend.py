@@ -128,12 +128,16 @@ def from_torch(T, was_numpy: bool):
     return T.detach().cpu().numpy() if was_numpy else T
 
 
-def check_bands(bands, where: str, name: str = "bands") -> tuple[list[str], np.ndarray]:
+def check_bands(
+    bands, where: str, name: str = "bands", sfreq: float | None = None
+) -> tuple[list[str], np.ndarray]:
     """Validate frequency bands and return ``(names, edges)`` with edges of shape (n_bands, 2).
 
     ``bands`` is None (the default five bands), a dict ``{name: (low, high)}`` or a sequence of
-    ``(low, high)`` pairs (named ``"low-high"``). Each band needs ``0 <= low < high``, finite.
-    Errors name ``where`` (the estimator or function) and the argument.
+    ``(low, high)`` pairs (named ``"low-high"``). Each band needs ``0 <= low < high``, finite;
+    with ``sfreq``, also ``low`` below the Nyquist frequency (a band with no frequency below it
+    would give a constant feature). Errors name ``where`` (the estimator or function) and the
+    argument.
     """
     if bands is None:
         bands = DEFAULT_BANDS
@@ -161,6 +165,12 @@ def check_bands(bands, where: str, name: str = "bands") -> tuple[list[str], np.n
             raise ValueError(
                 f"{where}: argument {name}: band {nm!r} must be a pair (low, high) of finite "
                 f"frequencies in Hz with 0 <= low < high; got {pair!r}."
+            )
+        if sfreq is not None and pair[0] >= sfreq / 2:
+            raise ValueError(
+                f"{where}: argument {name}: band {nm!r} ({_fmt(pair[0])}-{_fmt(pair[1])} Hz) "
+                f"has no frequency below the Nyquist frequency {_fmt(sfreq / 2)} Hz of "
+                f"sfreq={_fmt(sfreq)}: its feature would be constant."
             )
         edges.append((float(pair[0]), float(pair[1])))
     return names, np.asarray(edges, dtype=np.float64)

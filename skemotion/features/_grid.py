@@ -22,7 +22,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .._montages import GRID_9X9_MERGED
+from .._montages import GRID_9X9_MERGED, check_unique_channels
 from ._backend import as_numpy_float, from_torch, to_torch
 
 __all__ = ["electrode_grid", "grid_weights", "electrode_positions_2d"]
@@ -237,6 +237,7 @@ def _grid_weights(ch_names, grid, interpolation, where: str):
         )
     if len(ch_names) == 0:
         raise ValueError(f"{where}: argument ch_names is empty; give at least one electrode.")
+    check_unique_channels(ch_names, where)
     key = _check_grid(grid, where)
     W, shape = _grid_weights_cached(tuple(str(c) for c in ch_names), key, interpolation, where)
     return W.copy(), shape

@@ -141,7 +141,7 @@ class DifferentialEntropy(SignalTransformerMixin):
         return super().fit(X)
 
     def _check_params(self):
-        check_bands(self.bands, "DifferentialEntropy")
+        check_bands(self.bands, "DifferentialEntropy", sfreq=self.sfreq)
 
     def _de(self, X):
         return differential_entropy(
@@ -329,7 +329,7 @@ class BandPower(SignalTransformerMixin):
         self.flatten = flatten
 
     def _check_params(self):
-        check_bands(self.bands, "BandPower")
+        check_bands(self.bands, "BandPower", sfreq=self.sfreq)
 
     def transform(self, X):
         """Compute the band power of every window, channel and band.

@@ -9,7 +9,7 @@ from scipy import signal
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
-from .._validation import check_is_fitted, check_signal_X
+from .._validation import check_ids, check_is_fitted, check_signal_X
 from ..features._backend import check_sfreq
 from ..features._filtering import resample_fraction, sosfiltfilt
 
@@ -117,30 +117,8 @@ def _check_percentile_range(pr, where: str) -> None:
 
 
 def _check_groups(groups, n_windows: int, where: str) -> np.ndarray:
-    """One person id per window, none missing: the checks X gets, for ``groups``."""
-    try:
-        g = np.asarray(groups)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: argument groups is not a 1-D array: {exc}") from exc
-    if g.shape != (n_windows,):
-        raise ValueError(
-            f"{where}: argument groups must have shape ({n_windows},), one person per window "
-            f"of X; got shape {g.shape}."
-        )
-    if g.dtype.kind == "c":
-        raise ValueError(f"{where}: argument groups: complex person ids are not supported.")
-    if g.dtype.kind == "f":
-        missing = int(np.count_nonzero(~np.isfinite(g)))
-    elif g.dtype == object:
-        missing = sum(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in g)
-    else:
-        missing = 0
-    if missing:
-        raise ValueError(
-            f"{where}: argument groups contains NaN, infinity or None ({missing} values); every "
-            "window needs a person id."
-        )
-    return g
+    """One person id per window, none missing (:func:`skemotion._validation.check_ids`)."""
+    return check_ids(where, groups, n_windows, "groups", "person id")
 
 
 def person_zscore(X, groups, percentile_range=(2.5, 97.5)):

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from .._validation import check_is_fitted, check_signal_X
+from .._validation import check_ids, check_is_fitted, check_signal_X
 
 __all__ = [
     "EuclideanAlignment",
@@ -36,15 +36,7 @@ _NORMAL_IQR = 1.3489795003921634
 
 def _check_groups(name: str, groups, n_windows: int) -> np.ndarray:
     """Return ``groups`` as a 1-D array of length ``n_windows`` or raise a named error."""
-    g = np.asarray(groups)
-    if g.ndim != 1 or g.shape[0] != n_windows:
-        raise ValueError(
-            f"{name}: argument groups must have shape ({n_windows},), one subject per window; "
-            f"got shape {g.shape}."
-        )
-    if g.dtype.kind in "fc" and not np.isfinite(g).all():
-        raise ValueError(f"{name}: argument groups contains NaN or infinity.")
-    return g
+    return check_ids(name, groups, n_windows, "groups", "subject")
 
 
 def _subject_slices(name: str, groups, n_windows: int):

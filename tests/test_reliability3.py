@@ -1,0 +1,105 @@
+"""Reliability, third pass: each class of silent wrong result or misleading failure is enforced
+in one place; these tests fail when that place is reverted."""
+
+import numpy as np
+import pytest
+
+from skemotion.classifiers import SSTEmotionNetClassifier
+from skemotion.features import BandPower, DifferentialEntropy
+
+
+# --- bands above the Nyquist frequency -------------------------------------------------------
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda bands: DifferentialEntropy(sfreq=128.0, bands=bands),
+        lambda bands: BandPower(sfreq=128.0, bands=bands),
+        lambda bands: SSTEmotionNetClassifier("emotiv14", sfreq=128.0, bands=bands, max_epochs=1),
+    ],
+    ids=["DifferentialEntropy", "BandPower", "SSTEmotionNetClassifier"],
+)
+def test_a_band_above_nyquist_is_refused_naming_band_and_nyquist(make):
+    X = np.random.default_rng(0).standard_normal((8, 14, 256)).astype(np.float32)
+    y = np.arange(8) % 2
+    est = make({"theta": (4.0, 8.0), "high": (70.0, 90.0)})
+    name = type(est).__name__
+    with pytest.raises(ValueError, match=rf"{name}: argument bands: band 'high' \(70-90 Hz\) "
+                       r"has no frequency below the Nyquist frequency 64 Hz"):  # fmt: skip
+        est.fit(X, y)
+    make({"theta": (4.0, 8.0), "top": (40.0, 90.0)}).fit(X, y)  # partly below: accepted
+
+
+# --- duplicate electrode names ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "make, fit",
+    [
+        (
+            lambda names: __import__("skemotion.features").features.ElectrodeGrid(names),
+            lambda est, X, y: est.fit(X[:, :, :5]),
+        ),
+        (
+            lambda names: SSTEmotionNetClassifier(names, sfreq=128.0, max_epochs=1),
+            lambda est, X, y: est.fit(X, y),
+        ),
+        (
+            lambda names: __import__("skemotion.augment").augment.ESCGANSampler(
+                sfreq=128.0, ch_names=names, max_epochs=1, hidden=2
+            ),
+            lambda est, X, y: est.fit_resample(X, y),
+        ),
+    ],
+    ids=["ElectrodeGrid", "SSTEmotionNetClassifier", "ESCGANSampler"],
+)
+@pytest.mark.parametrize("names", [["Fp1", "Cz", "Fp1"], ["Fp1", "Cz", "CZ"]])
+def test_duplicate_electrodes_are_refused_also_ignoring_case(make, fit, names):
+    X = np.random.default_rng(0).standard_normal((12, 3, 128)).astype(np.float32)
+    y = np.arange(12) % 2
+    est = make(names)
+    dup = names[-1].upper()
+    with pytest.raises(ValueError, match=rf"^{type(est).__name__}: argument ch_names names the "
+                       rf"channels \['{dup}'\] more than once \(names are matched ignoring case"):  # fmt: skip
+        fit(est, X, y)
+
+
+# --- missing subject or trial ids ------------------------------------------------------------
+def _ids_with_missing(kind, n):
+    import pandas as pd
+
+    base = np.repeat(["s1", "s2", "s3"], n // 3)
+    if kind == "None":
+        out = base.astype(object)
+        out[1] = None
+        return out
+    if kind == "pd.NA":
+        out = pd.array(base, dtype="string")
+        out[1] = pd.NA
+        return out
+    out = np.repeat([1.0, 2.0, 3.0], n // 3)
+    out[1] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("kind", ["None", "pd.NA", "NaN"])
+@pytest.mark.parametrize(
+    "name", ["EuclideanAlignment", "SubjectStandardizer", "PersonZScore", "EEGNetClassifier"]
+)
+def test_missing_ids_are_one_named_error(name, kind):
+    from skemotion.classifiers import EEGNetClassifier
+    from skemotion.ssl import PersonZScore
+    from skemotion.transfer import EuclideanAlignment, SubjectStandardizer
+
+    X = np.random.default_rng(0).standard_normal((12, 3, 64)).astype(np.float32)
+    y = np.arange(12) % 2
+    g = _ids_with_missing(kind, 12)
+    est = {
+        "EuclideanAlignment": EuclideanAlignment(),
+        "SubjectStandardizer": SubjectStandardizer(),
+        "PersonZScore": PersonZScore(),
+        "EEGNetClassifier": EEGNetClassifier(max_epochs=1, early_stopping=True, device="cpu"),
+    }[name]
+    msg = rf"^{name}: argument groups contains missing values \(None, NaN or infinity: 1 of 12\)"
+    with pytest.raises(ValueError, match=msg):
+        if name == "EEGNetClassifier":
+            est.fit(X, y, groups=g)
+        else:
+            est.fit_transform(X, groups=g)
