@@ -174,11 +174,13 @@ def _nan_at(a, index):
         ),
         (
             lambda: PersonZScore().fit(X).transform(X, groups=[0, 0, np.nan, 1, 1, 1]),
-            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: 1 of 6\)",
+            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: "
+            r"1 of 6\)",
         ),
         (
             lambda: PersonZScore().fit_transform(X, groups=np.array(["a", None] * 3, object)),
-            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: 3 of 6\)",
+            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: "
+            r"3 of 6\)",
         ),
         (
             lambda: person_zscore(X, [0, 0, 1, 1, 2, np.inf]),

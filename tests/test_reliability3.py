@@ -56,8 +56,11 @@ def test_duplicate_electrodes_are_refused_also_ignoring_case(make, fit, names):
     y = np.arange(12) % 2
     est = make(names)
     dup = names[-1].upper()
-    with pytest.raises(ValueError, match=rf"^{type(est).__name__}: argument ch_names names the "
-                       rf"channels \['{dup}'\] more than once \(names are matched ignoring case"):  # fmt: skip
+    msg = (
+        rf"^{type(est).__name__}: argument ch_names names the channels \['{dup}'\] more than "
+        r"once \(names are matched ignoring case"
+    )
+    with pytest.raises(ValueError, match=msg):
         fit(est, X, y)
 
 
