@@ -106,3 +106,27 @@ def test_missing_ids_are_one_named_error(name, kind):
             est.fit(X, y, groups=g)
         else:
             est.fit_transform(X, groups=g)
+
+
+# --- ragged nested lists -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "est",
+    [
+        DifferentialEntropy(sfreq=128.0),
+        BandPower(sfreq=128.0),
+        __import__("skemotion.features").features.STFTSpectrogram(sfreq=128.0),
+        __import__("skemotion.features").features.BandpassFilter(sfreq=128.0),
+        __import__("skemotion.features").features.NotchFilter(sfreq=128.0),
+        __import__("skemotion.features").features.BaselineRemoval(),
+        __import__("skemotion.features").features.EMGContamination(sfreq=128.0),
+        __import__("skemotion.features").features.ElectrodeGrid(["Cz", "Fz"]),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_ragged_lists_get_the_named_message_in_every_transformer(est):
+    ragged = [[[1.0, 2.0, 3.0], [1.0, 2.0]]]
+    with pytest.raises(ValueError, match=rf"^{type(est).__name__}: argument X is a ragged nested"):
+        est.fit(ragged)
+    est.fit(np.ones((2, 2, 64)))
+    with pytest.raises(ValueError, match=rf"^{type(est).__name__}: argument X is a ragged nested"):
+        est.transform(ragged)

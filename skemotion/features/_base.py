@@ -32,7 +32,12 @@ class SignalTransformerMixin(TransformerMixin, BaseEstimator):
         if not reset:
             check_is_fitted(self)
         ndim = getattr(X, "ndim", None)
-        two_d = (np.asarray(X).ndim if ndim is None else ndim) == 2
+        if ndim is None:
+            try:
+                ndim = np.asarray(X).ndim
+            except (TypeError, ValueError):  # ragged: check_signal_X names the problem
+                ndim = None
+        two_d = ndim == 2
         X3 = check_signal_X(
             self,
             X,
