@@ -3,6 +3,7 @@ in one place; these tests fail when that place is reverted."""
 
 import numpy as np
 import pytest
+from sklearn.utils import Bunch
 
 from skemotion.classifiers import SSTEmotionNetClassifier
 from skemotion.features import BandPower, DifferentialEntropy
@@ -130,3 +131,63 @@ def test_ragged_lists_get_the_named_message_in_every_transformer(est):
     est.fit(np.ones((2, 2, 64)))
     with pytest.raises(ValueError, match=rf"^{type(est).__name__}: argument X is a ragged nested"):
         est.transform(ragged)
+
+
+# --- harmonize: missing ids, labels outside target_names, nested harmonising -----------------
+def _with(bunch, **changes):
+    out = Bunch(**bunch)
+    out.update(changes)
+    return out
+
+
+def _two():
+    from skemotion.datasets import make_eeg_emotion
+
+    a = make_eeg_emotion("seed62", n_subjects=2, n_classes=2, n_windows_per_trial=2, random_state=0)
+    b = make_eeg_emotion("deap32", n_subjects=2, n_classes=2, n_windows_per_trial=2, random_state=1)
+    return a, b
+
+
+@pytest.mark.parametrize("key", ["groups", "trials"])
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_harmonize_refuses_missing_ids(key, missing):
+    from skemotion.datasets import harmonize
+
+    a, b = _two()
+    ids = np.asarray(a[key]).astype(object if missing is None else float)
+    ids[3] = missing
+    bad = _with(a, **{key: ids})
+    with pytest.raises(ValueError, match=rf"^harmonize: argument {key} of dataset 'seed' contains "
+                       r"missing values"):  # fmt: skip
+        harmonize({"seed": bad, "deap": b}, sfreq=128)
+
+
+def test_harmonize_refuses_labels_outside_target_names():
+    from skemotion.datasets import harmonize
+
+    a, b = _two()
+    with pytest.raises(ValueError, match=r"dataset 'deap' has labels \[2\] outside target_names"):
+        harmonize({"seed": a, "deap": _with(b, y=np.where(b.y == 1, 2, b.y))}, sfreq=128)
+    names = list(a.target_names)
+    strings = _with(a, y=np.array([names[v] for v in a.y]))
+    harmonize({"seed": strings, "deap": _with(b, y=np.array([names[v] for v in b.y]))}, sfreq=128)
+    with pytest.raises(ValueError, match=r"dataset 'seed' has labels \['joy'\]"):
+        harmonize({"seed": _with(strings, y=np.where(a.y == 0, "joy", strings.y)),
+                   "deap": _with(b, y=np.array([names[v] for v in b.y]))}, sfreq=128)  # fmt: skip
+
+
+def test_harmonize_takes_its_own_output():
+    from skemotion.datasets import harmonize, make_eeg_emotion
+
+    a, b = _two()
+    inner = harmonize({"seed": a, "deap": b}, sfreq=128)
+    c = make_eeg_emotion("emotiv14", n_subjects=2, n_classes=2, n_windows_per_trial=2,
+                         random_state=2)  # fmt: skip
+    outer = harmonize({"both": inner, "emotiv": c}, sfreq=128)
+    n_in = len(inner.y)
+    assert list(outer.frame.dataset.unique()) == ["both/seed", "both/deap", "emotiv"]
+    # the channels absent from DEAP stay absent (not zero-valued "present" channels)
+    np.testing.assert_array_equal(outer.channel_mask[:n_in], inner.channel_mask)
+    assert outer.channel_mask[n_in:].sum(axis=1).tolist() == [14] * len(c.y)
+    assert len(np.unique(outer.groups)) == 6
+    np.testing.assert_array_equal(outer.X[:n_in], inner.X)

@@ -13,6 +13,7 @@ from scipy.signal import resample_poly
 from sklearn.utils import Bunch
 
 from .._montages import check_unique_channels
+from .._validation import check_ids
 from ._base import make_dataset_bunch
 
 __all__ = ["harmonize"]
@@ -113,6 +114,7 @@ def harmonize(
     keys = [c.upper() for c in ch_names]
     target_names = _common_target_names(items, names, target_names)
     _check_label_kinds(items, names)
+    _check_labels_in_targets(items, names, target_names)
 
     ratios = [_ratio(b.sfreq, sfreq, name) for b, name in zip(items, names)]
     n_out = [_resampled_length(b.X.shape[-1], up, down) for b, (up, down) in zip(items, ratios)]
@@ -141,7 +143,8 @@ def harmonize(
         n = b.X.shape[0]
         if dst.size:
             _resample_into(X[pos : pos + n], b.X, src, dst, up, down, n_times)
-        mask[pos : pos + n, dst] = True
+        inner = b.get("channel_mask")  # a harmonize() output: its absent channels stay absent
+        mask[pos : pos + n, dst] = True if inner is None else np.asarray(inner, bool)[:, src]
         y_parts.append(np.asarray(b.y))
         g_codes, g_uniques = pd.factorize(np.asarray(b.groups))
         t_codes, t_uniques = pd.factorize(np.asarray(b.trials))
@@ -150,7 +153,10 @@ def harmonize(
         group_base += len(g_uniques)
         trial_base += len(t_uniques)
         frame = b.frame.reset_index(drop=True).copy()
-        frame.insert(0, "dataset", name)
+        if "dataset" in frame.columns:  # harmonising a harmonize() output: "outer/inner"
+            frame["dataset"] = name + "/" + frame["dataset"].astype(str)
+        else:
+            frame.insert(0, "dataset", name)
         frames.append(frame)
         pos += n
 
@@ -216,6 +222,8 @@ def _check_bunches(bunches):
                 f"{len(b['ch_names'])} ch_names."
             )
         n = X.shape[0]
+        for key, what in (("groups", "subject"), ("trials", "trial")):
+            check_ids(_FUNC, b[key], n, arg=f"{key} of dataset {name!r}", what=what)
         for key in ("y", "groups", "trials"):
             if np.shape(b[key]) != (n,):
                 raise ValueError(
@@ -316,6 +324,24 @@ def _common_target_names(items, names, target_names) -> list[str]:
         f"{_FUNC}: the datasets have different target_names ({desc}); check that their label "
         "codes mean the same classes and pass the common names as target_names=[...]."
     )
+
+
+def _check_labels_in_targets(items, names, target_names) -> None:
+    """Integer labels are codes into target_names; string labels are target names."""
+    k = len(target_names)
+    for name, b in zip(names, items):
+        y = np.asarray(b.y)
+        if y.dtype.kind in "iub":
+            bad = np.unique(y[(y < 0) | (y >= k)]).tolist()
+        elif y.dtype.kind in "OUS":
+            bad = sorted({str(v) for v in y} - set(target_names))
+        else:  # continuous ratings (no threshold): nothing to check against
+            continue
+        if bad:
+            raise ValueError(
+                f"{_FUNC}: dataset {name!r} has labels {bad[:5]} outside target_names "
+                f"{list(target_names)} (integer labels are the codes 0 to {k - 1})."
+            )
 
 
 def _check_label_kinds(items, names) -> None:
