@@ -1,5 +1,6 @@
 """The `skemotion` command: help, version, argument checks, a tiny run, Ctrl-C and resume."""
 
+import json
 import os
 import re
 import signal
@@ -35,7 +36,7 @@ def _must_not_run(*args, **kwargs):
 
 
 def _rows(folder):
-    return pd.read_csv(folder / "results.csv", comment="#")
+    return pd.read_csv(folder / "results.csv")
 
 
 def test_tiny_run_prints_table_and_verdicts_and_records_what_ran(tiny_run, capsys):
@@ -46,11 +47,15 @@ def test_tiny_run_prints_table_and_verdicts_and_records_what_ran(tiny_run, capsy
     assert set(res["device"]) == {"cpu"}
     maj = res[res["model"] == "majority"]
     assert (maj["balanced_accuracy"] == 1 / 3).all()  # one class predicted, 3 balanced classes
-    summary = pd.read_csv(tiny_run / "summary.csv", comment="#")
+    summary = pd.read_csv(tiny_run / "summary.csv")
     assert list(summary["model"]) == ["majority", "de_lr", "eegnet"]
-    header = (tiny_run / "results.csv").read_text().splitlines()[:3]
-    assert header[1].startswith("# run 0: skemotion benchmark --n-subjects 3")
-    assert "torch" in header[2] and "scikit-learn" in header[2]
+    # plain CSV tables; what ran is in results.json
+    for name in ("results.csv", "subjects.csv", "summary.csv", "comparisons.csv"):
+        first = (tiny_run / name).read_text().splitlines()[0]
+        assert not first.startswith("#") and first.split(",")[0] in ("model", "arm", "subject")
+    run = json.loads((tiny_run / "results.json").read_text())["runs"][0]
+    assert run["command"].startswith("skemotion benchmark --n-subjects 3")
+    assert {"torch", "scikit-learn"} <= set(run["versions"])
     # the same command again finds every fold done and prints the same table
     capsys.readouterr()
     assert main([*TINY, "--output", str(tiny_run)]) == 0

@@ -23,8 +23,8 @@ def _run_both(tmp_path, capsys, args, **cluster_kwargs):
                              "--output", str(tmp_path / "dask")]) == 0  # fmt: skip
         address = cluster.scheduler_address
     assert f"scheduler {address}: 2 workers" in capsys.readouterr().out
-    serial = pd.read_csv(tmp_path / "serial" / "results.csv", comment="#")
-    remote = pd.read_csv(tmp_path / "dask" / "results.csv", comment="#")
+    serial = pd.read_csv(tmp_path / "serial" / "results.csv")
+    remote = pd.read_csv(tmp_path / "dask" / "results.csv")
     run = pd.read_json(tmp_path / "dask" / "results.json", typ="series")["runs"][0]
     assert run["n_jobs"] == -1  # --scheduler: every worker
     return serial, remote, len(stream.data)

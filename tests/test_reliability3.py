@@ -2,6 +2,7 @@
 in one place; these tests fail when that place is reverted."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.utils import Bunch
 
@@ -191,3 +192,21 @@ def test_harmonize_takes_its_own_output():
     assert outer.channel_mask[n_in:].sum(axis=1).tolist() == [14] * len(c.y)
     assert len(np.unique(outer.groups)) == 6
     np.testing.assert_array_equal(outer.X[:n_in], inner.X)
+
+
+# --- the benchmark under metadata routing ------------------------------------------------------
+def test_run_benchmark_with_alignment_works_with_metadata_routing_on():
+    import sklearn
+
+    from skemotion.benchmark import run_benchmark
+    from skemotion.datasets import make_eeg_emotion
+
+    d = make_eeg_emotion("emotiv14", n_subjects=3, n_windows_per_trial=2, random_state=0)
+    kw = dict(sfreq=d.sfreq, models=["none"], align=["none", "euclidean"], plots=False)
+    off = run_benchmark(d.X, d.y, d.groups, d.trials, **kw)
+    with sklearn.config_context(enable_metadata_routing=True):
+        on = run_benchmark(d.X, d.y, d.groups, d.trials, **kw)
+        assert sklearn.get_config()["enable_metadata_routing"]  # the caller's setting is kept
+    cols = ["model", "align", "fold", "balanced_accuracy"]
+    pd.testing.assert_frame_equal(on.folds[cols], off.folds[cols])
+    assert set(on.folds["align"]) == {"none", "euclidean"}

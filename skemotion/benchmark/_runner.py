@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from ._options import (
     PRECISIONS,
@@ -568,17 +569,20 @@ def run_benchmark(
             for seed, (name, a), batch in batches:
                 bar.set_postfix_str(f"seed {seed} {name}" + ("" if a == "none" else f"/{a}"))
                 est = _build(name, a, replace(ctx, random_state=seed))
-                out = cross_validate(
-                    est,
-                    X,
-                    y,
-                    cv=[(fd.train, fd.test) for fd in batch],
-                    scoring=SCORING,
-                    return_estimator=True,
-                    n_jobs=n_jobs,
-                    error_score="raise",
-                    params=_fit_params(est, a, groups),
-                )
+                # the subjects reach the aligner as align__groups: routing off in here,
+                # whatever the caller's setting (the benchmark builds every pipeline itself)
+                with sklearn.config_context(enable_metadata_routing=False):
+                    out = cross_validate(
+                        est,
+                        X,
+                        y,
+                        cv=[(fd.train, fd.test) for fd in batch],
+                        scoring=SCORING,
+                        return_estimator=True,
+                        n_jobs=n_jobs,
+                        error_score="raise",
+                        params=_fit_params(est, a, groups),
+                    )
                 records = _fold_records(out, batch, X, y, groups, labels, meta(name, a, seed))
                 if sigint["hit"]:  # an estimator caught Ctrl-C and returned early
                     raise KeyboardInterrupt

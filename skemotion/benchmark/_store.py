@@ -235,19 +235,10 @@ class ResultStore:
         return pd.DataFrame(rows, columns=cols)
 
     # --- disk -----------------------------------------------------------------------------------
-    def header(self) -> str:
-        """Comment lines heading the CSV files: commands, versions, devices."""
-        lines = ['# skemotion benchmark results; read with pandas.read_csv(path, comment="#")']
-        for i, run in enumerate(self.runs):
-            v = ", ".join(f"{k} {x}" for k, x in run.get("versions", {}).items())
-            lines.append(f"# run {i}: {run.get('command')}")
-            lines.append(f"# run {i} started {run.get('started')} on {run.get('host')}; {v}")
-        lines.append(f"# config: {json.dumps(self.config, sort_keys=True)}")
-        return "\n".join(lines) + "\n"
-
     def write_csv(self, name: str, df: pd.DataFrame) -> None:
+        """Write a plain CSV table (``pandas.read_csv(path)``, R and spreadsheets read it as
+        it is); what ran, with which versions, is in ``results.json``."""
         buf = io.StringIO()
-        buf.write(self.header())
         df.to_csv(buf, index=False)
         atomic_write_text(self.folder / name, buf.getvalue())
 
@@ -314,10 +305,10 @@ def read_results(folder) -> dict:
     folder = Path(folder)
     out = {
         "record": json.loads((folder / RESULTS_JSON).read_text()),
-        "folds": pd.read_csv(folder / "results.csv", comment="#"),
-        "subjects": pd.read_csv(folder / "subjects.csv", comment="#"),
+        "folds": pd.read_csv(folder / "results.csv"),
+        "subjects": pd.read_csv(folder / "subjects.csv"),
         "summary": None,
     }
     if (folder / "summary.csv").exists():
-        out["summary"] = pd.read_csv(folder / "summary.csv", comment="#")
+        out["summary"] = pd.read_csv(folder / "summary.csv")
     return out
