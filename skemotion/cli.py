@@ -243,6 +243,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "shift, mixup), all (the three); default: none. Compared in "
         "benchmarks/generalisation.py",
     )
+    if "euclidean" in ALIGNMENTS:
+        m.add_argument(
+            "--shrinkage",
+            type=_scalar(check_nonnegative_float),
+            default=0.0,
+            metavar="S",
+            help="shrinkage of the Euclidean alignment's reference covariances, 0 <= S < 1 "
+            "(default 0; singular covariances, e.g. average-referenced data such as DEAP's "
+            "preprocessed copy, need a little: 0.01)",
+        )
     m.add_argument(
         "--epochs",
         type=_scalar(check_positive_int),
@@ -497,6 +507,7 @@ def benchmark(b, args, argv) -> int:
                 seeds=_flat(args.seeds) or [0],
                 align=_flat(getattr(args, "align", None)) or ["none"],
                 recipe=args.recipe,
+                shrinkage=getattr(args, "shrinkage", 0.0),
                 epochs=args.epochs,
                 device=args.device,
                 precision=args.precision,
@@ -517,6 +528,16 @@ def benchmark(b, args, argv) -> int:
         b.error(f"argument --output: {exc} (--overwrite discards them)")
     except BenchmarkInputError as exc:
         b.error(str(exc).removeprefix("run_benchmark: "))
+    except (ValueError, FloatingPointError) as exc:  # the data or a model refused during a run
+        n = _count_finished(args.output)
+        hint = " (on the command line: --shrinkage 0.01)" if "shrinkage" in str(exc) else ""
+        print(
+            f"skemotion benchmark: error: {str(exc).splitlines()[0]}{hint}; {n} finished fold "
+            f"result(s) kept in {args.output}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     except KeyboardInterrupt:
         n = _count_finished(args.output)
         print(

@@ -210,3 +210,31 @@ def test_run_benchmark_with_alignment_works_with_metadata_routing_on():
     cols = ["model", "align", "fold", "balanced_accuracy"]
     pd.testing.assert_frame_equal(on.folds[cols], off.folds[cols])
     assert set(on.folds["align"]) == {"none", "euclidean"}
+
+
+# --- Euclidean alignment of average-referenced data ------------------------------------------
+def _average_referenced(*args, **kwargs):
+    from skemotion.datasets._synthetic import make_eeg_emotion as real
+
+    d = real(*args, **kwargs)
+    d.X = d.X - d.X.mean(axis=1, keepdims=True)  # rank n_channels - 1, as DEAP's copy
+    return d
+
+
+def test_align_euclidean_on_average_referenced_data_one_line_and_a_way_out(
+    monkeypatch, tmp_path, capsys
+):
+    import skemotion.datasets
+    from skemotion.cli import main
+
+    monkeypatch.setattr(skemotion.datasets, "make_eeg_emotion", _average_referenced)
+    base = ["benchmark", "--n-subjects", "3", "--models", "none", "--align", "euclidean",
+            "--quiet", "--no-plots"]  # fmt: skip
+    assert main([*base, "--output", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--shrinkage 0.01" in err[0] and "EuclideanAlignment" in err[0]
+    assert main([*base, "--shrinkage", "0.01", "--output", str(tmp_path / "b")]) == 0
+    import json
+
+    record = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert record["config"]["shrinkage"] == 0.01

@@ -61,6 +61,10 @@ class BenchmarkContext:
     recipe : str, default="default"
         Cross-subject training options of every deep model (:data:`RECIPES`): ``"default"``
         (none), ``"adversarial"``, ``"adabn"``, ``"augment"`` or ``"all"``.
+    shrinkage : float, default=0.0
+        Shrinkage of the Euclidean alignment's reference covariances (``--align euclidean``):
+        needed when a subject's covariance is singular (average-referenced data, e.g. DEAP's
+        preprocessed copy: rank 31 of 32 channels).
 
     Examples
     --------
@@ -81,6 +85,7 @@ class BenchmarkContext:
     verbose: int = 0
     ch_names: list | None = None
     recipe: str = "default"
+    shrinkage: float = 0.0
 
 
 @dataclass(frozen=True)

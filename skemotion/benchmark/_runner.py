@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
+import numbers
 import os
 import platform
 import shlex
@@ -214,7 +215,10 @@ def _build(name: str, align: str, ctx: BenchmarkContext):
     factory = ALIGNMENTS[align]
     if factory is None:
         return est
-    return factory(est)
+    est = factory(est)
+    if ctx.shrinkage and "shrinkage" in est.named_steps["align"].get_params():
+        est.set_params(align__shrinkage=ctx.shrinkage)
+    return est
 
 
 def _fit_params(est, align: str, groups) -> dict | None:
@@ -316,6 +320,7 @@ def run_benchmark(
     seeds=(0,),
     align=("none",),
     recipe="default",
+    shrinkage=0.0,
     epochs=None,
     device="auto",
     precision="32",
@@ -357,6 +362,9 @@ def run_benchmark(
         ``"adversarial"``, ``"adabn"``, ``"augment"``, ``"all"``; see
         :func:`recipe_options`); the baselines are unchanged. A resume with another recipe is
         refused.
+    shrinkage : float in [0, 1), default=0.0
+        Shrinkage of the Euclidean alignment's reference covariances (singular covariances,
+        e.g. average-referenced data, need a little: 0.01); recorded in the results.
     epochs : int, optional
         Epochs of every deep model (default: each model's own budget).
     device : str, default="auto"
@@ -438,6 +446,14 @@ def run_benchmark(
         raise BenchmarkInputError(
             f"{f}: argument recipe must be one of {', '.join(RECIPES)}; got {recipe!r}."
         )
+    if (
+        isinstance(shrinkage, bool)
+        or not isinstance(shrinkage, numbers.Real)
+        or not (0 <= shrinkage < 1)
+    ):
+        raise BenchmarkInputError(
+            f"{f}: argument shrinkage must be a number in [0, 1); got {shrinkage!r}."
+        )
     if epochs is not None:
         epochs = _arg(f, "epochs", check_positive_int, epochs)
     device = _arg(f, "device", check_device, device)
@@ -476,6 +492,7 @@ def run_benchmark(
         random_state=seeds[0],
         ch_names=None if ch_names is None else [str(c) for c in ch_names],
         recipe=recipe,
+        shrinkage=float(shrinkage),
     )
     arms = [(n, a) for a in align for n in names]
     config = {
@@ -493,6 +510,8 @@ def run_benchmark(
     }
     if recipe != "default":  # (absent from records written before recipes existed)
         config["recipe"] = recipe
+    if shrinkage:
+        config["shrinkage"] = float(shrinkage)
     if output is not None:
         Path(output).mkdir(parents=True, exist_ok=True)
     store = ResultStore(output, config, overwrite=overwrite)
