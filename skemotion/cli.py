@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -348,7 +349,12 @@ def _check_args(b, args) -> None:
         if (args.n_subjects or 6) < k:
             b.error(f"argument --n-splits: group-kfold with {k} folds needs at least {k} "
                     f"subjects; --n-subjects is {args.n_subjects or 6}")  # fmt: skip
+    _check_sizes(b, args)
     seeds = _flat(args.seeds)
+    for opt, values in (("seeds", seeds or []), ("data-seed", [args.data_seed or 0])):
+        big = [v for v in values if v >= 2**32]
+        if big:
+            b.error(f"argument --{opt}: seeds must be below 2**32 = {2**32}; got {big[0]}")
     if seeds is not None and len(set(seeds)) != len(seeds):
         b.error(f"argument --seeds: seeds must be distinct; got {' '.join(map(str, seeds))}")
     models = _flat(args.models)
@@ -365,6 +371,46 @@ def _check_args(b, args) -> None:
     if args.scheduler is not None and args.n_jobs == 1:
         b.error("argument --n-jobs: 1 would run every fold here, not on --scheduler; omit it "
                 "or give the number of parallel folds")  # fmt: skip
+
+
+#: the synthetic corpus: windows per subject (3 classes x 2 trials x 10 windows)
+_SYNTHETIC_WINDOWS_PER_SUBJECT = 60
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on every platform
+        return None
+
+
+def _check_sizes(b, args) -> None:
+    """Window length and corpus size, before anything is allocated (synthetic corpus)."""
+    if args.dataset != "synthetic":
+        return
+    from ._montages import MONTAGES
+
+    montages = SYNTHETIC_MONTAGES if args.protocol == "cross-dataset" else [
+        args.montage or "emotiv14"
+    ]  # fmt: skip
+    seconds = args.window_seconds or 2.0
+    n_bytes = 0
+    for montage in montages:
+        sfreq = MONTAGES[montage]["sfreq"]
+        n_times = int(round(seconds * sfreq))
+        if n_times < 2:
+            b.error(f"argument --window-seconds: {seconds:g} s is {n_times} sample(s) at "
+                    f"{sfreq:g} Hz ({montage}); windows need at least 2 samples "
+                    f"(>= {2 / sfreq:g} s)")  # fmt: skip
+        n_windows = (args.n_subjects or 6) * _SYNTHETIC_WINDOWS_PER_SUBJECT
+        n_bytes += n_windows * len(MONTAGES[montage]["ch_names"]) * n_times * 4
+    memory = _memory_bytes()
+    # generating and filtering the corpus holds a few float64 copies of it
+    if memory is not None and 4 * n_bytes > memory:
+        b.error(f"argument --window-seconds/--n-subjects: the synthetic corpus would take "
+                f"{n_bytes / 2**30:.1f} GiB as float32 (about 4x that while it is made), more "
+                f"than this machine's {memory / 2**30:.1f} GiB; use shorter windows or fewer "
+                "subjects")  # fmt: skip
 
 
 def _check_output(b, folder: Path) -> None:
@@ -478,6 +524,9 @@ def benchmark(b, args, argv) -> int:
         import numpy as np
 
         X, y, groups = data.X, np.asarray(data.y), np.asarray(data.groups)
+        if X.shape[-1] < 2:  # a loader's own rate, unknown before loading
+            b.error(f"argument --window-seconds: the windows have {X.shape[-1]} sample(s) at "
+                    f"{data.sfreq:g} Hz; they need at least 2")  # fmt: skip
         n_subj = len(np.unique(groups))
         print(
             f"dataset {desc['dataset']}"

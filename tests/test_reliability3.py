@@ -1,6 +1,8 @@
 """Reliability, third pass: each class of silent wrong result or misleading failure is enforced
 in one place; these tests fail when that place is reverted."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -238,3 +240,32 @@ def test_align_euclidean_on_average_referenced_data_one_line_and_a_way_out(
 
     record = json.loads((tmp_path / "b" / "results.json").read_text())
     assert record["config"]["shrinkage"] == 0.01
+
+
+# --- every command-line value checked before the run -------------------------------------------
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (
+            ["--window-seconds", "0.01"],
+            r"argument --window-seconds: 0.01 s is 1 sample\(s\) at 128",
+        ),
+        (
+            ["--window-seconds", "100000", "--n-subjects", "400"],
+            r"argument --window-seconds/--n-subjects: the synthetic corpus would take",
+        ),
+        (["--seeds", str(2**32)], r"argument --seeds: seeds must be below 2\*\*32"),
+        (["--data-seed", str(2**40)], r"argument --data-seed: seeds must be below 2\*\*32"),
+    ],
+)
+def test_command_line_values_that_would_fail_inside_the_run_are_usage_errors(
+    args, match, capsys, tmp_path
+):
+    from skemotion.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--models", "none", "--output", str(tmp_path), *args])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
+    assert not any(tmp_path.iterdir())  # nothing was computed or written
