@@ -269,3 +269,33 @@ def test_command_line_values_that_would_fail_inside_the_run_are_usage_errors(
     err = capsys.readouterr().err
     assert re.search(match, err), err
     assert not any(tmp_path.iterdir())  # nothing was computed or written
+
+
+# --- two runs into one output folder ---------------------------------------------------------
+def test_a_folder_in_use_by_another_run_is_refused_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    from skemotion.benchmark import BenchmarkInputError, run_benchmark
+    from skemotion.benchmark._store import ResultStore
+    from skemotion.datasets import make_eeg_emotion
+
+    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    kw = dict(sfreq=d.sfreq, models=["none"], plots=False, output=tmp_path)
+    args = (d.X, d.y, d.groups, d.trials)
+    # another run holds the folder (here: this process, through a second open of the lock)
+    with ResultStore(tmp_path, {}):
+        with pytest.raises(BenchmarkInputError, match="is in use by another benchmark run"):
+            run_benchmark(*args, **kw)
+        # and another process, through the command line: a usage error, nothing written
+        cmd = [sys.executable, "-m", "skemotion.cli", "benchmark", "--n-subjects", "2",
+               "--models", "none", "--no-plots", "--quiet", "--output", str(tmp_path)]  # fmt: skip
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2 and "is in use by another benchmark run" in out.stderr
+        assert not (tmp_path / "results.json").exists()
+    res = run_benchmark(*args, **kw)  # released: the folder is free again
+    assert len(res.folds) == 4
+    # a failed run releases the folder too
+    with pytest.raises(BenchmarkInputError):
+        run_benchmark(*args, **{**kw, "epochs": 3})  # another configuration: refused
+    assert len(run_benchmark(*args, **kw).folds) == 4

@@ -515,103 +515,104 @@ def run_benchmark(
     if output is not None:
         Path(output).mkdir(parents=True, exist_ok=True)
     store = ResultStore(output, config, overwrite=overwrite)
-    descriptions = {}
-    for name, a in arms:
-        est = _build(name, a, ctx)
-        desc = _describe(est)
-        final = est.steps[-1][1] if hasattr(est, "steps") else est
-        min_times = getattr(final, "_min_times", None)
-        if callable(min_times) and X.shape[2] < min_times():
-            raise BenchmarkInputError(
-                f"{f}: model {name} needs windows of at least {min_times()} samples; the data "
-                f"have {X.shape[2]} ({X.shape[2] / sfreq:g} s at {sfreq:g} Hz)."
+    with store:  # the output folder is this run's until it returns or fails
+        descriptions = {}
+        for name, a in arms:
+            est = _build(name, a, ctx)
+            desc = _describe(est)
+            final = est.steps[-1][1] if hasattr(est, "steps") else est
+            min_times = getattr(final, "_min_times", None)
+            if callable(min_times) and X.shape[2] < min_times():
+                raise BenchmarkInputError(
+                    f"{f}: model {name} needs windows of at least {min_times()} samples; the data "
+                    f"have {X.shape[2]} ({X.shape[2] / sfreq:g} s at {sfreq:g} Hz)."
+                )
+            store.check_model(f"{name}/{a}", desc)
+            descriptions[(name, a)] = desc
+        # the work left, as (seed, arm, folds) batches
+        if n_jobs == 1:
+            batches = [
+                (seed, arm, [fold])
+                for seed in seeds
+                for fold in folds
+                for arm in arms
+                if not store.has(*arm, seed, fold.index)
+            ]
+        else:
+            batches = []
+            for seed in seeds:
+                for arm in arms:
+                    todo = [fd for fd in folds if not store.has(*arm, seed, fd.index)]
+                    if todo:
+                        batches.append((seed, arm, todo))
+        n_todo = sum(len(b[2]) for b in batches)
+        n_all = len(folds) * len(arms) * len(seeds)
+        if n_todo < n_all:
+            log(f"resuming: {n_all - n_todo} of {n_all} fold results already in {output}")
+        deep = any(_param(d, "device") is not None for d in descriptions.values())
+        run_index = None
+        if n_todo:
+            run_index = store.start_run(
+                {
+                    "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                    "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "host": f"{socket.gethostname()}, {platform.platform()}, {os.cpu_count()} CPUs",
+                    "versions": package_versions(),
+                    "device": _resolved_device(device) if deep else "cpu",
+                    "n_jobs": n_jobs,
+                    "seeds": seeds,
+                    "models": names,
+                    "align": align,
+                    "max_folds": max_folds,
+                }
             )
-        store.check_model(f"{name}/{a}", desc)
-        descriptions[(name, a)] = desc
-    # the work left, as (seed, arm, folds) batches
-    if n_jobs == 1:
-        batches = [
-            (seed, arm, [fold])
-            for seed in seeds
-            for fold in folds
-            for arm in arms
-            if not store.has(*arm, seed, fold.index)
-        ]
-    else:
-        batches = []
-        for seed in seeds:
-            for arm in arms:
-                todo = [fd for fd in folds if not store.has(*arm, seed, fd.index)]
-                if todo:
-                    batches.append((seed, arm, todo))
-    n_todo = sum(len(b[2]) for b in batches)
-    n_all = len(folds) * len(arms) * len(seeds)
-    if n_todo < n_all:
-        log(f"resuming: {n_all - n_todo} of {n_all} fold results already in {output}")
-    deep = any(_param(d, "device") is not None for d in descriptions.values())
-    run_index = None
-    if n_todo:
-        run_index = store.start_run(
-            {
-                "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-                "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "host": f"{socket.gethostname()}, {platform.platform()}, {os.cpu_count()} CPUs",
-                "versions": package_versions(),
-                "device": _resolved_device(device) if deep else "cpu",
-                "n_jobs": n_jobs,
-                "seeds": seeds,
-                "models": names,
-                "align": align,
-                "max_folds": max_folds,
+            store.save()
+
+        def meta(name, a, seed):
+            desc = descriptions[(name, a)]
+            dev = _param(desc, "device")
+            return {
+                "model": name,
+                "align": a,
+                "seed": seed,
+                "device": "cpu" if dev is None else _resolved_device(dev),
+                "precision": _param(desc, "precision"),
+                "max_epochs": _param(desc, "max_epochs"),
+                "run": run_index,
             }
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_todo, disable=not progress, desc="benchmark", unit="fold")
+        try:
+            with _sigint_watch() as sigint:
+                for seed, (name, a), batch in batches:
+                    bar.set_postfix_str(f"seed {seed} {name}" + ("" if a == "none" else f"/{a}"))
+                    est = _build(name, a, replace(ctx, random_state=seed))
+                    # the subjects reach the aligner as align__groups: routing off in here,
+                    # whatever the caller's setting (the benchmark builds every pipeline itself)
+                    with sklearn.config_context(enable_metadata_routing=False):
+                        out = cross_validate(
+                            est,
+                            X,
+                            y,
+                            cv=[(fd.train, fd.test) for fd in batch],
+                            scoring=SCORING,
+                            return_estimator=True,
+                            n_jobs=n_jobs,
+                            error_score="raise",
+                            params=_fit_params(est, a, groups),
+                        )
+                    records = _fold_records(out, batch, X, y, groups, labels, meta(name, a, seed))
+                    if sigint["hit"]:  # an estimator caught Ctrl-C and returned early
+                        raise KeyboardInterrupt
+                    store.add(records)
+                    bar.update(len(batch))
+        finally:
+            bar.close()
+        return _result(
+            store, arms, seeds, folds, labels, class_names, protocol, n_folds_total, plots, log
         )
-        store.save()
-
-    def meta(name, a, seed):
-        desc = descriptions[(name, a)]
-        dev = _param(desc, "device")
-        return {
-            "model": name,
-            "align": a,
-            "seed": seed,
-            "device": "cpu" if dev is None else _resolved_device(dev),
-            "precision": _param(desc, "precision"),
-            "max_epochs": _param(desc, "max_epochs"),
-            "run": run_index,
-        }
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=n_todo, disable=not progress, desc="benchmark", unit="fold")
-    try:
-        with _sigint_watch() as sigint:
-            for seed, (name, a), batch in batches:
-                bar.set_postfix_str(f"seed {seed} {name}" + ("" if a == "none" else f"/{a}"))
-                est = _build(name, a, replace(ctx, random_state=seed))
-                # the subjects reach the aligner as align__groups: routing off in here,
-                # whatever the caller's setting (the benchmark builds every pipeline itself)
-                with sklearn.config_context(enable_metadata_routing=False):
-                    out = cross_validate(
-                        est,
-                        X,
-                        y,
-                        cv=[(fd.train, fd.test) for fd in batch],
-                        scoring=SCORING,
-                        return_estimator=True,
-                        n_jobs=n_jobs,
-                        error_score="raise",
-                        params=_fit_params(est, a, groups),
-                    )
-                records = _fold_records(out, batch, X, y, groups, labels, meta(name, a, seed))
-                if sigint["hit"]:  # an estimator caught Ctrl-C and returned early
-                    raise KeyboardInterrupt
-                store.add(records)
-                bar.update(len(batch))
-    finally:
-        bar.close()
-    return _result(
-        store, arms, seeds, folds, labels, class_names, protocol, n_folds_total, plots, log
-    )
 
 
 def _result(store, arms, seeds, folds, labels, class_names, protocol, n_total, plots, log):

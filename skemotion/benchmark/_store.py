@@ -133,6 +133,39 @@ def _diff(old: dict, new: dict, prefix="") -> list[str]:
     return out
 
 
+LOCK_FILE = ".skemotion.lock"
+
+
+def _lock_folder(folder: Path):
+    """Hold an exclusive lock on the output folder for the run, or refuse a folder in use.
+
+    Two runs writing one folder would each keep only their own folds in ``results.json``; the
+    second run stops instead, before any work. The lock (``fcntl.flock`` on
+    :data:`LOCK_FILE`) is released when its file is closed, also when the process dies.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole run)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock, the run goes on unguarded
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise BenchmarkInputError(
+            f"{folder} is in use by another benchmark run ({owner}); wait for it to finish or "
+            "choose another output folder"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 class ResultStore:
     """The finished folds of a benchmark, in memory and (with a folder) on disk.
 
@@ -152,8 +185,29 @@ class ResultStore:
         self.models: dict[str, dict] = {}
         self.runs: list[dict] = []
         self.records: dict[tuple, dict] = {}
+        self._lock = None
         if self.folder is None:
             return
+        self._lock = _lock_folder(self.folder)
+        try:
+            self._read(overwrite)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Release the output folder (the lock of :func:`_lock_folder`)."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.close()  # closing the file releases its lock
+
+    def _read(self, overwrite: bool) -> None:
         path = self.folder / RESULTS_JSON
         if not path.exists() or overwrite:
             return
