@@ -299,3 +299,63 @@ def test_a_folder_in_use_by_another_run_is_refused_before_any_work(tmp_path):
     with pytest.raises(BenchmarkInputError):
         run_benchmark(*args, **{**kw, "epochs": 3})  # another configuration: refused
     assert len(run_benchmark(*args, **kw).folds) == 4
+
+
+# --- resume: damaged records, deleted tables, blocked paths ----------------------------------
+def _tiny_run(out, **extra):
+    from skemotion.benchmark import run_benchmark
+    from skemotion.datasets import make_eeg_emotion
+
+    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    kw = {"sfreq": d.sfreq, "models": ["none"], "output": out, "plots": False, **extra}
+    return run_benchmark(d.X, d.y, d.groups, d.trials, **kw)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("[]", "a JSON list, not an object"),
+        ("null", "a JSON NoneType, not an object"),
+        ('{"format": 1, "config": {}}', "'models' missing"),
+        (None, r"fold \['majority', 'none', 0, 0\] has non-numeric scores"),
+    ],
+)
+def test_a_json_that_is_not_a_record_is_refused_with_one_message(tmp_path, content, problem):
+    import json
+
+    from skemotion.benchmark import ResultsMismatchError
+
+    _tiny_run(tmp_path)
+    path = tmp_path / "results.json"
+    if content is None:  # a real record whose score was damaged
+        record = json.loads(path.read_text())
+        record["folds"][0]["balanced_accuracy"] = "high"
+        content = json.dumps(record)
+    path.write_text(content)
+    with pytest.raises(ResultsMismatchError, match=rf"is not a benchmark record \({problem}"):
+        _tiny_run(tmp_path)
+
+
+def test_a_rerun_rewrites_every_table(tmp_path):
+    _tiny_run(tmp_path)
+    want = {n: (tmp_path / n).read_text() for n in ("results.csv", "subjects.csv")}
+    (tmp_path / "results.csv").unlink()
+    (tmp_path / "subjects.csv").write_text("damaged")
+    res = _tiny_run(tmp_path)  # every fold is done: nothing to compute
+    for name, text in want.items():
+        assert (tmp_path / name).read_text() == text
+        assert str(tmp_path / name) in res.files
+
+
+def test_blocked_output_paths_are_found_before_any_work(tmp_path):
+    from skemotion.benchmark import BenchmarkInputError
+
+    (tmp_path / "plots").write_text("not a folder")
+    with pytest.raises(BenchmarkInputError, match="plots exists and is not a folder"):
+        _tiny_run(tmp_path, plots=True)
+    assert not (tmp_path / "results.json").exists()
+    (tmp_path / "plots").unlink()
+    (tmp_path / "summary.csv").mkdir()
+    with pytest.raises(BenchmarkInputError, match="summary.csv exists and is not a file"):
+        _tiny_run(tmp_path)
+    assert not (tmp_path / "results.json").exists()

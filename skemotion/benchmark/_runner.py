@@ -49,11 +49,14 @@ from ._protocols import PROTOCOLS, make_folds
 from ._registry import RECIPES, REGISTRY, BenchmarkContext, resolve_models
 from ._report import compare_to_baselines, format_table, plot_results, summarize
 from ._store import (
+    OUTPUT_FILES,
+    PLOTS,
     BenchmarkInputError,
     ResultStore,
     _sort_key,
     atomic_write_bytes,
     atomic_write_text,
+    check_output_paths,
     data_fingerprint,
     jsonable,
 )
@@ -514,6 +517,8 @@ def run_benchmark(
         config["shrinkage"] = float(shrinkage)
     if output is not None:
         Path(output).mkdir(parents=True, exist_ok=True)
+    if output is not None:
+        check_output_paths(output, plots)
     store = ResultStore(output, config, overwrite=overwrite)
     with store:  # the output folder is this run's until it returns or fails
         descriptions = {}
@@ -649,6 +654,7 @@ def _result(store, arms, seeds, folds, labels, class_names, protocol, n_total, p
     if store.folder is None:
         return res
     folder = store.folder
+    store.save()  # every table on every run, also when no fold was left to do
     store.write_csv("summary.csv", summary.reset_index())
     store.write_csv("comparisons.csv", comparisons)
     payload = {
@@ -661,9 +667,7 @@ def _result(store, arms, seeds, folds, labels, class_names, protocol, n_total, p
         "confusion": [{"model": m, "align": a, "matrix": cm} for (m, a), cm in confusion.items()],
     }
     atomic_write_text(folder / "summary.json", json.dumps(jsonable(payload), indent=1))
-    written = ("results.json", "results.csv", "subjects.csv", "summary.csv", "comparisons.csv",
-               "summary.json")  # fmt: skip
-    res.files += [str(folder / n) for n in written]
+    res.files += [str(folder / n) for n in OUTPUT_FILES]
     if plots:
         try:
             images = plot_results(
@@ -674,10 +678,10 @@ def _result(store, arms, seeds, folds, labels, class_names, protocol, n_total, p
                 "plots skipped: matplotlib is not installed (pip install 'skemotion[plot]')"
             )
         else:
-            (folder / "plots").mkdir(exist_ok=True)
+            (folder / PLOTS).mkdir(exist_ok=True)
             for fname, data in images.items():
-                atomic_write_bytes(folder / "plots" / fname, data)
-                res.files.append(str(folder / "plots" / fname))
+                atomic_write_bytes(folder / PLOTS / fname, data)
+                res.files.append(str(folder / PLOTS / fname))
     for note in res.notes:
         log(note)
     return res

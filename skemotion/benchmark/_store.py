@@ -29,6 +29,7 @@ __all__ = [
     "ResultsMismatchError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output_paths",
     "data_fingerprint",
     "jsonable",
     "read_results",
@@ -134,6 +135,54 @@ def _diff(old: dict, new: dict, prefix="") -> list[str]:
 
 
 LOCK_FILE = ".skemotion.lock"
+#: the files a run writes in its output folder (plots in the sub-folder PLOTS)
+OUTPUT_FILES = ("results.json", "results.csv", "subjects.csv", "summary.csv", "comparisons.csv",
+                "summary.json")  # fmt: skip
+PLOTS = "plots"
+
+
+def check_output_paths(folder, plots: bool) -> None:
+    """Refuse, before any work, an output folder where a run could not write its files."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BenchmarkInputError(f"{folder} exists and is not a folder; choose another output")
+    for name in OUTPUT_FILES:
+        if (folder / name).exists() and not (folder / name).is_file():
+            raise BenchmarkInputError(
+                f"{folder / name} exists and is not a file; move it or choose another output folder"
+            )
+    if plots and (folder / PLOTS).exists() and not (folder / PLOTS).is_dir():
+        raise BenchmarkInputError(
+            f"{folder / PLOTS} exists and is not a folder (the plots go there); move it, choose "
+            "another output folder or run without plots"
+        )
+
+
+def _check_record(saved, path) -> None:
+    """The shape of a benchmark record; anything else is refused with one message."""
+    problem = None
+    if not isinstance(saved, dict):
+        problem = f"a JSON {type(saved).__name__}, not an object"
+    else:
+        kinds = {"config": dict, "models": dict, "runs": list, "folds": list}
+        for key, kind in kinds.items():
+            if not isinstance(saved.get(key), kind):
+                problem = f"{key!r} missing or not a {kind.__name__}"
+                break
+        else:
+            for rec in saved["folds"]:
+                if not isinstance(rec, dict) or any(k not in rec for k in FOLD_KEY):
+                    problem = f"a fold entry without {list(FOLD_KEY)}"
+                    break
+                scores = [rec.get(k) for k in ("balanced_accuracy", "macro_f1")]
+                if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in scores):
+                    problem = f"fold {[rec[k] for k in FOLD_KEY]} has non-numeric scores"
+                    break
+    if problem:
+        raise ResultsMismatchError(
+            f"{path} is not a benchmark record ({problem}); choose another output folder or "
+            "overwrite it"
+        )
 
 
 def _lock_folder(folder: Path):
@@ -218,6 +267,7 @@ class ResultStore:
                 f"{path} is not a readable benchmark record ({exc}); choose another output "
                 "folder or overwrite it"
             ) from None
+        _check_record(saved, path)
         if saved.get("format") != FORMAT or saved.get("config") != self.config:
             diff = _diff(saved.get("config") or {}, self.config)
             raise ResultsMismatchError(
