@@ -825,28 +825,36 @@ def watch_sigint():
 
     skorch ends training quietly on ``KeyboardInterrupt``, which its own callbacks also raise to
     stop early (``EarlyStopping``); a real interrupt is told apart by this handler, which marks
-    it and then behaves as the handler it replaces. Signals reach only the main thread, so
-    elsewhere (a worker thread) nothing is installed and nothing can be missed.
+    it and then behaves as the handler it replaces. SIGTERM is watched the same way when the
+    program handles it in Python (the ``skemotion`` command turns it into an interrupt).
+    Signals reach only the main thread, so elsewhere (a worker thread) nothing is installed and
+    nothing can be missed.
     """
     state = {"hit": False}
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.getsignal(signal.SIGINT)
-    if previous is None or previous is signal.SIG_IGN:
+    if threading.current_thread() is not threading.main_thread():
         yield state
         return
+    installed = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if sig == signal.SIGINT and (previous is None or previous is signal.SIG_IGN):
+            continue
+        if sig == signal.SIGTERM and not callable(previous):
+            continue
 
-    def handler(signum, frame):
-        state["hit"] = True
-        if callable(previous):
-            previous(signum, frame)
-        raise KeyboardInterrupt
+        def handler(signum, frame, previous=previous):
+            state["hit"] = True
+            if callable(previous):
+                previous(signum, frame)
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, handler)
+        installed[sig] = previous
+        signal.signal(sig, handler)
     try:
         yield state
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, previous in installed.items():
+            signal.signal(sig, previous)
 
 
 def train(net, X, y, *, seed: int | None, device: str, **fit_params):

@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 SYNTHETIC_MONTAGES = ("seed62", "deap32", "emotiv14")
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 _DESCRIPTION = "scikit-learn-compatible emotion recognition from EEG and ECG."
 _BENCH_DESCRIPTION = """\
@@ -587,15 +591,17 @@ def benchmark(b, args, argv) -> int:
             flush=True,
         )
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        _shutdown_workers()
         n = _count_finished(args.output)
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
         print(
-            f"\ninterrupted: {n} finished fold result(s) kept in {args.output}; run the same "
+            f"\n{what}: {n} finished fold result(s) kept in {args.output}; run the same "
             "command again to continue",
             file=sys.stderr,
             flush=True,
         )
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         if client is not None:
             client.close()
@@ -613,17 +619,51 @@ def benchmark(b, args, argv) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: finished folds kept, worker processes shut down."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
+def _shutdown_workers() -> None:
+    """Stop joblib's worker processes now (they would otherwise outlive the command for
+    minutes, holding its stdout and stderr open for a pipe or ``capture_output``)."""
+    try:
+        from joblib.externals.loky import reusable_executor
+    except ImportError:  # pragma: no cover
+        return
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``skemotion`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser, b = build_parser()
-        args = parser.parse_args(argv)
-        if args.command == "benchmark":
-            return benchmark(b, args, argv)
-    except KeyboardInterrupt:  # before the benchmark started
-        print("\ninterrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with _sigterm_as_interrupt():
+            parser, b = build_parser()
+            args = parser.parse_args(argv)
+            if args.command == "benchmark":
+                return benchmark(b, args, argv)
+    except KeyboardInterrupt as exc:  # before the benchmark started
+        print("\nterminated" if isinstance(exc, Terminated) else "\ninterrupted", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     return 2  # pragma: no cover
 
 

@@ -359,3 +359,51 @@ def test_blocked_output_paths_are_found_before_any_work(tmp_path):
     with pytest.raises(BenchmarkInputError, match="summary.csv exists and is not a file"):
         _tiny_run(tmp_path)
     assert not (tmp_path / "results.json").exists()
+
+
+# --- SIGTERM with a worker pool ------------------------------------------------------------------
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
+def test_sigterm_stops_the_run_and_its_workers_keeping_finished_folds(tmp_path, n_jobs):
+    """``communicate`` returns only once every process holding the pipes has exited: worker
+    processes left alive would make it time out."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "skemotion.cli", "benchmark", "--n-subjects", "3", "--models",
+           "eegnet", "--epochs", "30", "--device", "cpu", "--n-jobs", n_jobs, "--quiet",
+           "--no-plots", "--output", str(out)]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (out / "results.csv").exists():  # the baselines' folds are recorded
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert "terminated:" in stderr and "Traceback" not in stderr
+    rows = pd.read_csv(out / "results.csv")
+    assert set(rows["model"]) <= {"majority", "de_lr", "eegnet"}
+    assert len(rows) < 9  # the run did not finish, and nothing half-trained was recorded
+    assert not (rows["model"] == "eegnet").any() or rows["max_epochs"].dropna().eq(30).all()
+
+
+def test_run_benchmark_refuses_missing_ids():
+    from skemotion.benchmark import BenchmarkInputError, run_benchmark
+    from skemotion.datasets import make_eeg_emotion
+
+    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    groups = d.groups.astype(object)
+    groups[0] = None
+    with pytest.raises(BenchmarkInputError, match="argument groups contains missing values"):
+        run_benchmark(d.X, d.y, groups, d.trials, sfreq=d.sfreq, models=["none"])
+    trials = d.trials.astype(float)
+    trials[5] = np.nan
+    with pytest.raises(BenchmarkInputError, match="argument trials contains missing values"):
+        run_benchmark(d.X, d.y, d.groups, trials, sfreq=d.sfreq, models=["none"])

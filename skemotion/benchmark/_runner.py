@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from .._validation import check_ids
 from ._options import (
     PRECISIONS,
     check_device,
@@ -427,6 +428,11 @@ def run_benchmark(
             raise BenchmarkInputError(
                 f"{f}: argument {name} must have shape ({X.shape[0]},); got {a.shape}."
             )
+    for name, a, what in (("groups", groups, "subject"), ("trials", trials, "trial")):
+        try:
+            check_ids(f, a, X.shape[0], name, what)
+        except ValueError as exc:
+            raise BenchmarkInputError(str(exc)) from None
     if protocol not in PROTOCOLS:
         raise BenchmarkInputError(
             f"{f}: argument protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}."
