@@ -4,9 +4,10 @@ Every snippet that fits a model prints its score; run in order in one namespace 
 ones use the ``data`` of the first), each printed score must be clearly above chance, so that
 a recipe the README recommends and that trains at chance fails the suite. The corpus is made
 small (3 subjects, half-second windows, a class effect 5 times the default) by wrapping
-:func:`make_eeg_emotion`; the code of the snippets is not changed. On this corpus too a network sits at chance for its first epochs:
-the early-stopping defaults before ``min_epochs`` (judged from epoch 1, patience 10) restore
-an untrained network there (0.37) and fail this test.
+:func:`make_eeg_emotion`; the code of the snippets is not changed. On this corpus too a
+network sits at chance for its first epochs: the early-stopping defaults before
+``min_epochs`` (judged from epoch 1, patience 10) restore an untrained network there (0.37)
+and fail this test.
 """
 
 import contextlib
