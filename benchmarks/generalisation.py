@@ -152,8 +152,9 @@ def run(args):
     print(f"corpus {args.corpus}: {describe(X, g, sfreq)}", flush=True)
     folds = trial_safe_loso(X, y, g, trials)
     if args.part == "tune":
-        arms = [("de_lr", "default", a) for a in args.align]
-        arms += [(m, r, a) for a in args.align for m in args.models for r in RECIPES]
+        arms = [("de_lr", "default", a) for a in args.align if not args.recipes]
+        arms += [(m, r, a) for a in args.align for m in args.models for r in RECIPES
+                 if not args.recipes or r in args.recipes]  # fmt: skip
     else:
         model, recipe = args.chosen.split("/")
         arms = [
@@ -164,6 +165,7 @@ def run(args):
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     tag = "_folds" + "-".join(map(str, args.folds)) if args.folds else ""
+    tag += "_" + "-".join(args.recipes) if args.recipes else ""
     csv = out / f"{args.part}_{args.corpus}_{'_'.join(args.models)}{tag}.csv"
     rows, t_start = [], time.perf_counter()
     for model, recipe, alignment in arms:
@@ -237,6 +239,8 @@ def main(argv=None):
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--align", nargs="+", default=list(ALIGNS), choices=ALIGNS)
     p.add_argument("--chosen", default=None, help="report: MODEL/RECIPE chosen by tune")
+    p.add_argument("--recipes", nargs="*", default=[], choices=list(RECIPES),
+                   help="tune: only these recipes (a run split across processes)")  # fmt: skip
     p.add_argument("--folds", default=None, help="LOSO folds to run, e.g. 0,1,2")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--random-state", type=int, default=0, help="training seed")

@@ -523,3 +523,22 @@ def test_routed_pipeline_predicts_with_groups_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "36"
+
+
+def test_sstemotionnet_reads_a_zeroed_channel_as_an_average_pixel():
+    """A channel dropped by ChannelDropout (or zero-padded by harmonize) must not become the DE
+    of a zero signal (about -87, tens of standard deviations off): both input paths, numpy at
+    predict and torch per batch with augmentation, give it the value 0 after standardisation."""
+    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=3, random_state=0)
+    clf = CLASSIFIERS["sstemotionnet"](augment=[AmplitudeScale(p=0.0)])
+    clf.fit(d.X, d.y)
+    X = d.X[:4].copy()
+    X[1, 3] = 0.0
+    numpy_maps = clf._prepare(X)
+    torch_maps = clf._batch_transform()(torch.from_numpy(X))
+    for key in ("spectral", "temporal"):
+        np.testing.assert_allclose(numpy_maps[key], torch_maps[key].numpy(), atol=1e-5)
+        assert np.abs(numpy_maps[key]).max() < 10
+    full = clf._prepare(d.X[:4])
+    changed = np.abs(numpy_maps["spectral"][1] - full["spectral"][1]).max()
+    assert 0 < changed < 10

@@ -109,7 +109,11 @@ class _MapsBatch:
         )
         M = torch.as_tensor(_segment_matrix(x.shape[-1], self.depth), dtype=x.dtype)
         temporal = (torch.matmul(x, M.to(x.device)) - t_mean) / t_scale  # (B, C, depth)
-        return {"spectral": self._maps(de), "temporal": self._maps(temporal)}
+        present = (x != 0).any(dim=-1, keepdim=True).to(x.dtype)  # (B, C, 1): not zeroed
+        return {
+            "spectral": self._maps(de * present),
+            "temporal": self._maps(temporal * present),
+        }
 
 
 # --- the estimator -----------------------------------------------------------------------
@@ -481,6 +485,9 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
                 raise
             raise ValueError(f"{name}: argument bands: {exc}") from exc
         temporal = _segment_means(X, self.temporal_depth)  # (n, C, depth)
+        present = np.any(X != 0, axis=-1)  # (n, C): zeroed channels do not count
+        if not present.all():
+            de, temporal = de[present][None], temporal[present][None]
         return {
             "ch_names_": names,
             "sfreq_": sfreq,
@@ -500,6 +507,13 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         temporal = _segment_means(X, self.temporal_depth)  # (n, C, depth)
         temporal -= np.float32(self.temporal_mean_)
         temporal /= np.float32(self.temporal_scale_)
+        # a channel that is identically zero in a window (absent from its dataset, zero-padded
+        # by harmonize, or dropped by ChannelDropout) is an average pixel, not the DE of a
+        # zero signal (about -87, tens of standard deviations away)
+        absent = ~np.any(X != 0, axis=-1)  # (n, C)
+        if absent.any():
+            de[absent] = 0.0
+            temporal[absent] = 0.0
         return {
             "spectral": _to_maps(de.astype(np.float32, copy=False), self.grid_weights_, shape),
             "temporal": _to_maps(
