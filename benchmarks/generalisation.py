@@ -47,47 +47,26 @@ from alignment import _scores, align_steps, de_lr, describe, trial_safe_loso, wi
 from recipes import CORPORA
 from sklearn.pipeline import Pipeline
 
-from skemotion.augment import (
-    AmplitudeScale,
-    BandNoise,
-    ChannelDropout,
-    FrequencyShift,
-    Mixup,
-    TimeShift,
-)
+from skemotion.benchmark import RECIPES as HARNESS_RECIPES
+from skemotion.benchmark import BenchmarkContext, recipe_options
 from skemotion.classifiers import EEGNetClassifier, SSTEmotionNetClassifier, TSSTDNClassifier
 
 MODELS = ("eegnet", "tsstdn", "sstemotionnet")
 ALIGNS = ("none", "bp+ea")
 
 
-def augmentations(sfreq: float) -> list:
-    """The declared augmentation set: every label-preserving transform, then mixup."""
-    return [
-        TimeShift(max_shift=0.25, p=0.5),
-        AmplitudeScale(low=0.8, high=1.25, p=0.5),
-        ChannelDropout(drop=0.1, p=0.5),
-        BandNoise(sfreq=sfreq, band=(1.0, 45.0), max_scale=0.2, p=0.5),
-        FrequencyShift(sfreq=sfreq, max_shift=1.0, p=0.5),
-        Mixup(alpha=0.2, p=0.5),
-    ]
+#: recipe -> number of options; the options themselves are the benchmark harness's
+#: (``skemotion benchmark --recipe``, :func:`skemotion.benchmark.recipe_options`)
+RECIPES = {"default": 0, "adversarial": 1, "adabn": 1, "augment": 1, "all": 3}
+assert tuple(RECIPES) == HARNESS_RECIPES
 
 
-#: recipe -> (number of options, function of sfreq giving the classifier's parameters)
-RECIPES = {
-    "default": (0, lambda sfreq: {}),
-    "adversarial": (1, lambda sfreq: {"subject_adversarial": 0.3}),
-    "adabn": (1, lambda sfreq: {"adapt_bn": "batch"}),
-    "augment": (1, lambda sfreq: {"augment": augmentations(sfreq)}),
-    "all": (
-        3,
-        lambda sfreq: {
-            "subject_adversarial": 0.3,
-            "adapt_bn": "batch",
-            "augment": augmentations(sfreq),
-        },
-    ),
-}
+def recipe_params(recipe: str, sfreq: float) -> dict:
+    """The classifier parameters of a recipe (subject adversary 0.3, AdaBN per batch, the
+    six augmentations on half the windows each)."""
+    return recipe_options(BenchmarkContext(sfreq, 0, 0, 0, recipe=recipe))
+
+
 #: configurations within this of the best count as tied (then the simplest wins)
 TIE = 0.01
 
@@ -101,7 +80,7 @@ def make_model(model: str, recipe: str, corpus, sfreq: float, alignment: str, se
     """
     if model == "de_lr":
         return de_lr(alignment, sfreq)
-    params = RECIPES[recipe][1](sfreq)
+    params = recipe_params(recipe, sfreq)
     common = dict(device="cpu", random_state=seed, **params)
     clf = {
         "eegnet": lambda: EEGNetClassifier(kernel_length=max(2, int(sfreq // 2)), **common),
@@ -135,7 +114,7 @@ def select(df: pd.DataFrame) -> tuple[str, str, str]:
 
     def cost(key):
         model, recipe, alignment = key
-        return RECIPES[recipe][0], ALIGNS.index(alignment), MODELS.index(model)
+        return RECIPES[recipe], ALIGNS.index(alignment), MODELS.index(model)
 
     return min(tied, key=cost)
 
@@ -157,11 +136,10 @@ def run(args):
                  if not args.recipes or r in args.recipes]  # fmt: skip
     else:
         model, recipe = args.chosen.split("/")
-        arms = [
-            (m, r, a)
-            for a in args.align
-            for m, r in dict.fromkeys([("de_lr", "default"), (model, "default"), (model, recipe)])
-        ]
+        pairs = [("de_lr", "default"), (model, "default"), (model, recipe)]
+        if args.chosen_only:  # the issue's report: the chosen configuration beside DE + LR
+            pairs = [("de_lr", "default"), (model, recipe)]
+        arms = [(m, r, a) for a in args.align for m, r in dict.fromkeys(pairs)]
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     tag = "_folds" + "-".join(map(str, args.folds)) if args.folds else ""
@@ -239,6 +217,11 @@ def main(argv=None):
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--align", nargs="+", default=list(ALIGNS), choices=ALIGNS)
     p.add_argument("--chosen", default=None, help="report: MODEL/RECIPE chosen by tune")
+    p.add_argument(
+        "--chosen-only",
+        action="store_true",
+        help="report: skip the chosen model's default recipe (the costly reference)",
+    )
     p.add_argument("--recipes", nargs="*", default=[], choices=list(RECIPES),
                    help="tune: only these recipes (a run split across processes)")  # fmt: skip
     p.add_argument("--folds", default=None, help="LOSO folds to run, e.g. 0,1,2")
