@@ -20,6 +20,10 @@ import numbers
 from contextlib import contextmanager
 
 import numpy as np
+
+# scikit-learn's declarative parameter validation (``_parameter_constraints``): the private
+# module is imported here only, every estimator takes the constraint types from this module
+from sklearn.utils._param_validation import Interval, Options, StrOptions  # noqa: E402
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_y,
@@ -36,6 +40,9 @@ __all__ = [
     "check_classification_targets",
     "check_finite_array",
     "check_sfreq",
+    "Interval",
+    "Options",
+    "StrOptions",
 ]
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
@@ -26,6 +25,7 @@ from .._training import (
     seed_from_random_state,
     train,
 )
+from .._validation import Interval, StrOptions
 from ..features import DifferentialEntropy, ElectrodeGrid
 from ..models.escgan import (
     ESCGANDiscriminator,

@@ -41,7 +41,6 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR
 from torch.utils.data import Subset
@@ -64,7 +63,15 @@ from .._training import (
     seed_from_random_state,
     train,
 )
-from .._validation import check_ids, check_is_fitted, check_signal_X, check_signal_X_y
+from .._validation import (
+    Interval,
+    Options,
+    StrOptions,
+    check_ids,
+    check_is_fitted,
+    check_signal_X,
+    check_signal_X_y,
+)
 
 __all__ = ["DeepClassifierBase", "group_split"]
 

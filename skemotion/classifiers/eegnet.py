@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
-
+from .._validation import Interval
 from ..models.eegnet import EEGNet
 from ._base import DeepClassifierBase
 

@@ -6,10 +6,10 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 from skorch.callbacks import GradientNormClipping
 from torch.utils.data import Subset, WeightedRandomSampler
 
+from .._validation import Interval
 from ..features.functional import stft_spectrogram
 from ..models.gruxnet import GRUXNet
 from ._base import DeepClassifierBase, _CrossEntropyNet

@@ -12,11 +12,10 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._montages import MONTAGES, check_unique_channels
 from .._training import inference_device
-from .._validation import check_is_fitted
+from .._validation import Interval, StrOptions, check_is_fitted
 from ..features._backend import check_bands
 from ..features.functional import differential_entropy, grid_weights
 from ..models.sstemotionnet import SSTEmotionNet

@@ -7,12 +7,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
 from .._training import BatchAugmenter
-from .._validation import check_signal_X
+from .._validation import Interval, StrOptions, check_signal_X
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
 from ._base import DeepClassifierBase, _CrossEntropyNet

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from .._montages import MONTAGES
+from .._validation import StrOptions
 from ._backend import is_torch
 from ._base import SignalTransformerMixin, check_params_values
 from ._grid import _grid_weights

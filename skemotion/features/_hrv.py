@@ -14,9 +14,8 @@ from numbers import Real
 import numpy as np
 from scipy import ndimage, signal
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
 
-from .._validation import check_is_fitted, check_signal_X
+from .._validation import Interval, check_is_fitted, check_signal_X
 from ._backend import check_positive_finite, check_sfreq
 from ._base import check_params_values
 from ._filtering import sosfiltfilt

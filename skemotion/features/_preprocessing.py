@@ -6,8 +6,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._validation import Interval, StrOptions
 from ._backend import check_finite_array
 from ._base import SignalTransformerMixin
 from ._emg import check_snr_range, emg_contamination

@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._validation import Interval, StrOptions
 from ._backend import check_bands, check_finite_array, is_torch
 from ._base import SignalTransformerMixin, feature_names
 from ._spectral import (

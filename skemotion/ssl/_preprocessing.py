@@ -7,9 +7,8 @@ from numbers import Real
 import numpy as np
 from scipy import signal
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import StrOptions
 
-from .._validation import check_ids, check_is_fitted, check_signal_X
+from .._validation import StrOptions, check_ids, check_is_fitted, check_signal_X
 from ..features._backend import check_sfreq
 from ..features._filtering import resample_fraction, sosfiltfilt
 

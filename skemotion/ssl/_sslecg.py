@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import LRScheduler, PassthroughScoring
 from torch.nn import functional as F
 
@@ -26,7 +25,7 @@ from .._training import (
     seed_from_random_state,
     train,
 )
-from .._validation import check_is_fitted, check_sfreq, check_signal_X
+from .._validation import Interval, StrOptions, check_is_fitted, check_sfreq, check_signal_X
 from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
 from ..models.sslecg import SSLECGNet
 from ._preprocessing import preprocess_ecg

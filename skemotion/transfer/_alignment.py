@@ -18,9 +18,8 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
 
-from .._validation import check_ids, check_is_fitted, check_signal_X
+from .._validation import Interval, check_ids, check_is_fitted, check_signal_X
 
 __all__ = [
     "EuclideanAlignment",
