@@ -55,11 +55,13 @@ class SupervisedSSLECGCNN(DeepClassifierBase):
         batch_size=32,
         optimizer="adam",
         weight_decay=0.0,
+        lr_schedule=None,
         early_stopping=False,
         validation_fraction=0.2,
         patience=10,
         device="auto",
         precision="32",
+        num_workers=0,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -70,11 +72,13 @@ class SupervisedSSLECGCNN(DeepClassifierBase):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
         self.precision = precision
+        self.num_workers = num_workers
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -84,8 +88,8 @@ class SupervisedSSLECGCNN(DeepClassifierBase):
     def _min_times(self):
         return 22
 
-    def _build_module(self, n_channels, n_times, n_classes):
-        enc = SSLECGEncoderNet(n_channels, self.n_filters)
+    def _build_module(self, input_shape, n_classes):
+        enc = SSLECGEncoderNet(input_shape[0], self.n_filters)
         return nn.Sequential(enc, nn.Linear(enc.n_outputs, n_classes))
 
 

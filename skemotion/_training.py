@@ -26,7 +26,8 @@ around it, once:
   had finished).
 
 :class:`SkemotionNet` is the one net class (:class:`SkemotionClassifierNet` for classifiers);
-an estimator builds it with :func:`net_kwargs` and fits it with :func:`train`.
+an estimator trains it through :func:`fit_net` (the shared training parameters read by
+:func:`net_kwargs`, the learning-rate schedule, extra callbacks, :func:`train`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import copy
 import numbers
 import signal
 import threading
+import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager, nullcontext
 
@@ -42,10 +44,14 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau, StepLR
+
+from ._validation import Interval, StrOptions
 
 __all__ = [
     "PRECISIONS",
+    "TRAINING_CONSTRAINTS",
     "BatchAugmentation",
     "BatchAugmenter",
     "GradientReversal",
@@ -61,14 +67,37 @@ __all__ = [
     "check_precision",
     "inference_device",
     "isolated_rng",
+    "OptimizerLRScheduler",
+    "fit_net",
+    "lr_schedule_callbacks",
     "net_kwargs",
     "resolve_device",
     "seed_from_random_state",
     "train",
+    "unfitted_on_error",
     "watch_sigint",
 ]
 
 PRECISIONS = ("32", "bf16", "16-mixed")
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+#: ``_parameter_constraints`` of the training parameters every estimator trained by
+#: :func:`fit_net` shares (same names, same meanings); an estimator may narrow one (ESC-GAN's
+#: batches of at least 2) or extend ``lr_schedule`` (SSL-ECG's ``"step"``)
+TRAINING_CONSTRAINTS = {
+    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+    "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "optimizer": [StrOptions(set(_OPTIMIZERS))],
+    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+    "lr_schedule": [StrOptions({"cosine"}), None],
+    "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "callbacks": [list, None],
+    "verbose": ["verbose"],
+}
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -759,7 +788,24 @@ def adapted_batch_norm(module):
 
 
 # --- building and training --------------------------------------------------------------
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+_REQUIRED = object()
+
+
+def _shared(estimator, settings, name, default=_REQUIRED):
+    """A shared training parameter: from ``settings`` (resolved by the estimator, e.g. from a
+    deprecated name) or the estimator's attribute of that name."""
+    if settings and name in settings:
+        return settings[name]
+    value = getattr(estimator, name, default)
+    if value is _REQUIRED:
+        raise TypeError(
+            f"{type(estimator).__name__} does not declare the shared training parameter "
+            f"{name!r}: every estimator trained by skemotion._training.fit_net takes it in "
+            "__init__."
+        )
+    return value
 
 
 def net_kwargs(
@@ -768,34 +814,36 @@ def net_kwargs(
     device: str,
     amp_dtype,
     seed: int | None,
-    max_epochs: int,
-    batch_size: int,
-    lr: float,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    callbacks=None,
-    verbose: int = 0,
+    max_epochs: int | None = None,
     train_split=None,
     n_train: int | None = None,
-    num_workers: int = 0,
+    settings: dict | None = None,
 ) -> dict:
-    """The skorch arguments every net of the package shares.
+    """The skorch arguments every net of the package shares, from the estimator's shared
+    training parameters.
 
-    ``callbacks`` are the user's (validated and deep-copied here); a progress bar is added when
-    ``verbose``. ``n_train`` (training windows) decides whether the last incomplete batch is
-    dropped: a last batch of one window would break batch normalisation.
+    Read from the estimator (or ``settings``, which takes precedence): ``lr``,
+    ``batch_size``, ``optimizer``, ``weight_decay``, ``callbacks`` (validated and
+    deep-copied here; a progress bar is added when ``verbose``), ``verbose`` and
+    ``num_workers``; ``max_epochs`` unless given. ``n_train`` (training windows) decides
+    whether the last incomplete batch is dropped: a last batch of one window would break batch
+    normalisation.
     """
-    callbacks = check_callbacks(estimator, callbacks)
+    batch_size = _shared(estimator, settings, "batch_size")
+    epochs = max_epochs if max_epochs is not None else _shared(estimator, settings, "max_epochs")
+    verbose = _shared(estimator, settings, "verbose")
+    num_workers = _shared(estimator, settings, "num_workers")
+    callbacks = check_callbacks(estimator, _shared(estimator, settings, "callbacks"))
     if verbose:
-        callbacks.append(("progress", ProgressBar(max_epochs, type(estimator).__name__)))
+        callbacks.append(("progress", ProgressBar(epochs, type(estimator).__name__)))
     kwargs = dict(
-        optimizer=_OPTIMIZERS[optimizer],
-        optimizer__weight_decay=weight_decay,
-        lr=lr,
-        max_epochs=max_epochs,
+        optimizer=_OPTIMIZERS[_shared(estimator, settings, "optimizer")],
+        optimizer__weight_decay=_shared(estimator, settings, "weight_decay"),
+        lr=_shared(estimator, settings, "lr"),
+        max_epochs=epochs,
         batch_size=batch_size,
         train_split=train_split,
-        callbacks=callbacks or None,
+        callbacks=callbacks,
         device=device,
         verbose=1 if verbose and verbose > 1 else 0,
         iterator_train__shuffle=True,
@@ -811,6 +859,133 @@ def net_kwargs(
     if seed is not None:
         kwargs["iterator_train__generator"] = torch.Generator().manual_seed(seed)
     return kwargs
+
+
+class OptimizerLRScheduler(LRScheduler):
+    """skorch's :class:`~skorch.callbacks.LRScheduler` for the optimizer held in
+    ``net.<optimizer_attr>`` (skorch's own schedules only ``net.optimizer_``): a net with two
+    optimizers (a GAN's generator and discriminator) schedules both."""
+
+    def __init__(self, policy, optimizer_attr="optimizer_", **kwargs):
+        super().__init__(policy, **kwargs)
+        self.optimizer_attr = optimizer_attr
+
+    @property
+    def kwargs(self):
+        kwargs = dict(super().kwargs)
+        kwargs.pop("optimizer_attr", None)
+        return kwargs
+
+    def _get_scheduler(self, net, policy, **scheduler_kwargs):
+        if policy is not ReduceLROnPlateau and "last_epoch" not in scheduler_kwargs:
+            scheduler_kwargs["last_epoch"] = len(net.history) - 1
+        return policy(getattr(net, self.optimizer_attr), **scheduler_kwargs)
+
+
+def lr_schedule_callbacks(estimator, settings=None, optimizers=("optimizer_",)) -> list:
+    """The callbacks of the estimator's ``lr_schedule`` (one per optimizer of the net).
+
+    - ``None``: a constant rate, no callback;
+    - ``"cosine"``: cosine annealing from ``lr`` towards 0 over ``max_epochs`` epochs (the
+      schedule spans ``max_epochs`` even when a refit trains fewer epochs);
+    - ``"step"``: the rate is multiplied by ``lr_gamma`` every ``lr_step_size`` optimiser
+      steps (batches).
+    """
+    schedule = _shared(estimator, settings, "lr_schedule")
+    if schedule is None:
+        return []
+    if schedule == "cosine":
+        policy = dict(policy=CosineAnnealingLR, T_max=_shared(estimator, settings, "max_epochs"))
+    elif schedule == "step":
+        policy = dict(
+            policy=StepLR,
+            step_size=_shared(estimator, settings, "lr_step_size"),
+            gamma=_shared(estimator, settings, "lr_gamma"),
+            step_every="batch",
+        )
+    else:  # the parameter constraints let nothing else through
+        raise ValueError(
+            f"{type(estimator).__name__}: argument lr_schedule must be None, 'cosine' or "
+            f"'step'; got {schedule!r}."
+        )
+    callbacks = [("lr_scheduler", LRScheduler(**policy))]
+    for attr in optimizers[1:]:
+        name = f"lr_scheduler_{attr.rstrip('_')}"
+        callbacks.append((name, OptimizerLRScheduler(optimizer_attr=attr, **policy)))
+    return callbacks
+
+
+def fit_net(
+    estimator,
+    net_class,
+    module,
+    X,
+    y,
+    *,
+    device: str,
+    amp_dtype,
+    seed: int | None,
+    max_epochs: int | None = None,
+    train_split=None,
+    n_train: int | None = None,
+    callbacks=(),
+    settings: dict | None = None,
+    optimizers=("optimizer_",),
+    **net_params,
+):
+    """The one path from an estimator to a trained skorch net.
+
+    Builds ``net_class`` with the shared arguments of :func:`net_kwargs`, the callbacks of the
+    estimator's ``lr_schedule`` (:func:`lr_schedule_callbacks`), then the extra ``callbacks``
+    of the caller (e.g. early stopping), then ``net_params`` (which override the shared
+    arguments), and trains it on ``X, y`` with :func:`train`.
+
+    ``module`` is a ``torch.nn.Module`` class, which skorch initialises with the
+    ``module__`` arguments of ``net_params``, or a function without arguments returning a
+    module instance. Either way the network is initialised, and trained, in one random stream
+    seeded once with ``seed`` (the global torch RNG is left untouched); with ``seed=None``
+    torch's global generator is used, as scikit-learn does with ``random_state=None``.
+    ``optimizers`` names the net's optimizer attributes that the learning-rate schedule steps.
+    Returns the fitted net.
+    """
+    kwargs = net_kwargs(
+        estimator,
+        device=device,
+        amp_dtype=amp_dtype,
+        seed=seed,
+        max_epochs=max_epochs,
+        train_split=train_split,
+        n_train=n_train,
+        settings=settings,
+    )
+    kwargs["callbacks"] = [
+        *kwargs["callbacks"],
+        *lr_schedule_callbacks(estimator, settings, optimizers),
+        *callbacks,
+    ] or None
+    kwargs.update(net_params)
+    with isolated_rng(seed, device) if seed is not None else nullcontext():
+        if not (isinstance(module, type) and issubclass(module, torch.nn.Module)):
+            module = module()
+        net = net_class(module, **kwargs)
+        with warnings.catch_warnings():
+            # skorch warns when a module instance is passed with module__ params; none here
+            warnings.simplefilter("ignore", category=UserWarning)
+            return train(net, X, y, seed=None, device=device)
+
+
+@contextmanager
+def unfitted_on_error(estimator):
+    """Leave ``estimator`` unfitted when the block raises: a failed (or interrupted) ``fit``
+    removes every fitted attribute (public names ending in ``_``), those of an earlier
+    successful fit included, so that ``check_is_fitted`` raises instead of passing on a stale
+    or half-built model."""
+    try:
+        yield
+    except BaseException:
+        for attr in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("_")]:
+            delattr(estimator, attr)
+        raise
 
 
 def _close_progress(net):

@@ -16,14 +16,16 @@ of the package hold everywhere:
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
 # scikit-learn's declarative parameter validation (``_parameter_constraints``): the private
 # module is imported here only, every estimator takes the constraint types from this module
-from sklearn.utils._param_validation import Interval, Options, StrOptions  # noqa: E402
+from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_y,
@@ -43,6 +45,9 @@ __all__ = [
     "Interval",
     "Options",
     "StrOptions",
+    "DEPRECATED",
+    "deprecated_constraint",
+    "renamed_parameters",
 ]
 
 
@@ -333,3 +338,51 @@ def check_sfreq(estimator, sfreq, arg="sfreq") -> float:
             f"{_name(estimator)}: argument {arg} must be a positive number (Hz); got {sfreq!r}."
         )
     return float(sfreq)
+
+
+# --- renamed parameters, kept for one release ----------------------------------------------
+#: default of a renamed parameter's old name: "not set by the user"
+DEPRECATED = "deprecated"
+
+
+def deprecated_constraint(*constraints) -> list:
+    """``_parameter_constraints`` entry of a renamed parameter's old name: the values it took,
+    or the sentinel ``"deprecated"`` (its default; hidden from error messages)."""
+    return [*constraints, Hidden(StrOptions({DEPRECATED}))]
+
+
+def renamed_parameters(estimator, renames: dict, *, since="0.1", removed="0.2") -> dict:
+    """``{new: value}`` for every ``old -> new`` rename of ``renames``.
+
+    The value is the new parameter's, unless the user set the old name: then the old name's
+    value is used and a ``FutureWarning`` says which name to use instead; setting both is an
+    error.
+    """
+    name = _name(estimator)
+    values = {}
+    for old, new in renames.items():
+        value = getattr(estimator, old)
+        if isinstance(value, str) and value == DEPRECATED:
+            values[new] = getattr(estimator, new)
+            continue
+        default = inspect.signature(type(estimator).__init__).parameters[new].default
+        if not _same(getattr(estimator, new), default):
+            raise ValueError(
+                f"{name}: arguments {old} (deprecated) and {new} are both set; pass only "
+                f"{new}={getattr(estimator, new)!r}."
+            )
+        warnings.warn(
+            f"{name}: parameter {old!r} was renamed {new!r} in {since} and will be removed in "
+            f"{removed}; pass {new}={value!r} instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        values[new] = value
+    return values
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(np.all(a == b)) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return a is b

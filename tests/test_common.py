@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 from sklearn.utils.validation import _num_samples
 from skorch.callbacks import Callback
 
@@ -78,7 +78,7 @@ REGISTRY = {
     EEGNetClassifier: ([EEGNetClassifier(F1=4, D=2, F2=8, kernel_length=8, **TRAIN)], _DEEP),
     # on-the-fly EMG kept on (the default training path), mild enough for the blob datasets
     TSSTDNClassifier: (
-        [TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, noise_snr_db=(10.0, 20.0), **TRAIN)],
+        [TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, noise_snr_db=(10.0, 20.0), **TRAIN)],
         _DEEP,
     ),
     # the real architecture at toy width; an STFT magnitude is the same for x and -x, so the
@@ -348,3 +348,11 @@ def test_deep_lr_schedule_follows_the_closed_form(estimator, schedule):
     e = np.arange(epochs)
     want = lr * (1 + np.cos(np.pi * e / epochs)) / 2 if schedule else np.full(epochs, lr)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("estimator", _INSTANCES, ids=lambda e: type(e).__name__)
+def test_parameters_are_validated_declaratively(estimator):
+    """sklearn's ``check_param_validation``: every constructor parameter has an entry in
+    ``_parameter_constraints`` (and no entry lacks a parameter), and a value of a wrong type
+    or outside its range makes every fit method raise sklearn's InvalidParameterError."""
+    check_param_validation(type(estimator).__name__, clone(estimator))

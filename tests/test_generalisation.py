@@ -46,7 +46,9 @@ FAST = dict(max_epochs=3, batch_size=16, random_state=0, device="cpu")
 #: the four deep classifiers at toy width on 14-channel, 2 s windows
 CLASSIFIERS = {
     "eegnet": lambda **kw: EEGNetClassifier(F1=4, D=1, F2=4, kernel_length=16, **FAST, **kw),
-    "tsstdn": lambda **kw: TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, sfreq=SFREQ, **FAST, **kw),
+    "tsstdn": lambda **kw: TSSTDNClassifier(
+        D=1, lstm_hidden=4, Fs=4, Ft=4, sfreq=SFREQ, **FAST, **kw
+    ),
     "sstemotionnet": lambda **kw: SSTEmotionNetClassifier(
         "emotiv14",
         sfreq=SFREQ,

@@ -185,7 +185,7 @@ def test_network_trains_a_step():
     ],
 )
 def test_network_argument_errors(kwargs, match):
-    args = dict(n_chans=2, n_freqs=16, n_frames=16, n_classes=2) | kwargs
+    args = dict(n_channels=2, n_freqs=16, n_frames=16, n_classes=2) | kwargs
     with pytest.raises(ValueError, match=match):
         GRUXNet(**args)
 

@@ -17,7 +17,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skemotion.models import SSLECGNet
-from skemotion.ssl import PersonZScore, SSLECGEncoder, person_zscore
+from skemotion.ssl import SSLECGEncoder, person_zscore
+from skemotion.transfer import SubjectStandardizer
+
+#: SSL-ECG's per-person robust z-score
+SSL_ZSCORE = dict(percentile_range=(2.5, 97.5))
 
 
 def _n_params(module):
@@ -57,7 +61,7 @@ def test_sslecgnet_same_padding_matches_tensorflow():
 
 @pytest.mark.parametrize("n_times", [22, 100, 2560, 3000])
 def test_sslecgnet_any_length(n_times):
-    net = SSLECGNet(n_chans=2, n_filters=(4, 8, 16), head_units=8).eval()
+    net = SSLECGNet(n_channels=2, n_filters=(4, 8, 16), head_units=8).eval()
     assert net.encoder.min_times == 22
     with torch.no_grad():
         assert net(torch.randn(3, 2, n_times)).shape == (3, 7)
@@ -95,7 +99,7 @@ def test_pretext_accuracy_rises_above_chance_on_real_ecg(mitbih_windows):
         target_sfreq=128.0,
         n_filters=(8, 16, 32),
         head_units=32,
-        drop_prob=0.1,
+        dropout=0.1,
         lr=1e-2,
         batch_size=8,
         max_epochs=10,
@@ -281,7 +285,9 @@ def test_person_zscore_routed_through_pipeline():
             [
                 (
                     "z",
-                    PersonZScore().set_fit_request(groups=True).set_transform_request(groups=True),
+                    SubjectStandardizer(**SSL_ZSCORE)
+                    .set_fit_request(groups=True)
+                    .set_transform_request(groups=True),
                 ),
                 ("ssl", SSLECGEncoder(random_state=0, **TINY)),
                 ("scale", StandardScaler()),
@@ -292,7 +298,7 @@ def test_person_zscore_routed_through_pipeline():
         assert scores.shape == (3,)
         pipe.fit(X, y, groups=groups)
         proba = pipe.predict_proba(X, groups=groups)
-    # the routed groups reached PersonZScore in fit and at predict: the same as z-scoring each
+    # the routed groups reached the z-score in fit and at predict: the same as z-scoring each
     # person by hand before a pipeline without it (ignoring groups would z-score the batch)
     manual = Pipeline(pipe.steps[1:]).fit(person_zscore(X, groups), y)
     np.testing.assert_allclose(proba, manual.predict_proba(person_zscore(X, groups)), atol=1e-6)
@@ -303,7 +309,7 @@ def test_person_zscore_values():
     X = rng.standard_normal((20, 2, 300)) * 3 + 5
     X[10:] *= 10
     groups = np.repeat([0, 1], 10)
-    Z = PersonZScore().fit_transform(X, groups=groups)
+    Z = SubjectStandardizer(**SSL_ZSCORE).fit_transform(X, groups=groups)
     for g in (0, 1):
         Zg = Z[groups == g]
         assert abs(Zg.mean()) < 1e-5
@@ -312,16 +318,38 @@ def test_person_zscore_values():
         central = Zg[:, 0][(Zg[:, 0] >= lo) & (Zg[:, 0] <= hi)]
         assert central.std() == pytest.approx(1.0, rel=1e-4)
     np.testing.assert_allclose(Z, person_zscore(X, groups), rtol=1e-6)
-    # without groups: statistics of fit ("fit") or of the batch ("batch")
-    est = PersonZScore().fit(X[:10])
-    np.testing.assert_allclose(est.transform(X[:10]), Z[:10], rtol=1e-5, atol=1e-5)
-    est_b = PersonZScore(without_groups="batch").fit(X[:10])
-    np.testing.assert_allclose(est_b.transform(X[10:]), Z[10:], rtol=1e-5, atol=1e-5)
-    assert PersonZScore().fit(X[:, 0]).transform(X[:, 0]).ndim == 2
+    assert person_zscore(X, groups).dtype == np.float32 and Z.dtype == X.dtype
+    # without groups: the windows passed are one person, whatever fit saw
+    est = SubjectStandardizer(**SSL_ZSCORE).fit(X[:10])
+    np.testing.assert_allclose(est.transform(X[10:]), Z[10:], rtol=1e-12)
+    assert SubjectStandardizer(**SSL_ZSCORE).fit(X[:, 0]).transform(X[:, 0]).ndim == 2
     with pytest.raises(ValueError, match="groups must have shape"):
         person_zscore(X, groups[:5])
     with pytest.raises(ValueError, match="percentile_range"):
-        PersonZScore(percentile_range=(90, 10)).fit(X)
+        SubjectStandardizer(percentile_range=(90, 10)).fit(X)
+
+
+def test_person_zscore_is_a_deprecated_alias():
+    from skemotion.ssl import PersonZScore
+
+    rng = np.random.default_rng(1)
+    X = (
+        rng.standard_normal((12, 2, 200)).astype(np.float32)
+        * np.repeat([1.0, 8.0], 6)[:, None, None]
+    )
+    groups = np.repeat([0, 1], 6)
+    est = PersonZScore()
+    assert est.get_params() == {"robust": False, "percentile_range": (2.5, 97.5)}
+    with pytest.warns(
+        FutureWarning,
+        match=r"PersonZScore is deprecated and will be removed in "
+        r"the next release; use skemotion\.transfer\.SubjectStandardizer",
+    ):
+        Z = est.fit_transform(X, groups=groups)
+    np.testing.assert_array_equal(
+        Z, SubjectStandardizer(**SSL_ZSCORE).fit_transform(X, groups=groups)
+    )
+    np.testing.assert_allclose(Z, person_zscore(X, groups), rtol=1e-6)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")

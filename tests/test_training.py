@@ -42,6 +42,7 @@ class LinearClassifier(DeepClassifierBase):
         batch_size=8,
         optimizer="sgd",
         weight_decay=0.0,
+        lr_schedule=None,
         early_stopping=False,
         validation_fraction=0.2,
         patience=10,
@@ -57,6 +58,7 @@ class LinearClassifier(DeepClassifierBase):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -159,7 +161,7 @@ def test_divergence_tsstdn():
     X, y = _xy(n=16)
     X = np.repeat(X, 4, axis=2)  # 64 samples
     with pytest.raises(TrainingDivergedError, match="TSSTDNClassifier: training diverged"):
-        TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, sfreq=64.0, lr=1e30, max_epochs=2,
+        TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, sfreq=64.0, lr=1e30, max_epochs=2,
                          random_state=0).fit(X, y)  # fmt: skip
 
 
@@ -342,7 +344,7 @@ class _PoisonLastStep(Callback):
 
 _DIVERGING = {
     "eegnet": lambda **kw: EEGNetClassifier(F1=4, D=1, F2=4, kernel_length=8, **kw),
-    "tsstdn": lambda **kw: TSSTDNClassifier(D=1, d=4, Fs=4, Ft=4, sfreq=64.0, **kw),
+    "tsstdn": lambda **kw: TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, sfreq=64.0, **kw),
     "sstemotionnet": lambda **kw: SSTEmotionNetClassifier(
         "emotiv14", sfreq=128.0, grid_size=4, temporal_depth=4, spectral_growth=2,
         temporal_growth=2, spectral_layers=1, temporal_layers=1, hidden_size=4, **kw),

@@ -13,7 +13,7 @@ from skemotion.datasets import make_eeg_emotion
 from skemotion.models import TSSTDN
 from skemotion.models.tsstdn import tsstdn_spectral
 
-TINY = dict(D=1, d=4, Fs=4, Ft=4, batch_size=16, device="cpu", random_state=0)
+TINY = dict(D=1, lstm_hidden=4, Fs=4, Ft=4, batch_size=16, device="cpu", random_state=0)
 
 
 def _n_params(module):
@@ -26,7 +26,7 @@ def _n_params(module):
 @pytest.mark.parametrize("n_classes, expected", [(3, 16_891), (4, 17_404)])
 def test_canonical_configuration_shapes_and_parameters(n_classes, expected):
     torch.manual_seed(0)
-    model = TSSTDN(62, 400, n_classes, D=4, d=16, Fs=16, Ft=16).eval()
+    model = TSSTDN(62, 400, n_classes, D=4, lstm_hidden=16, Fs=16, Ft=16).eval()
     assert _n_params(model) == expected
     assert _n_params(model.temporal_unet) == _n_params(model.spectral_unet) == 1_056
     logits, rec_t, rec_s = model(torch.randn(2, 1, 62, 400))

@@ -16,14 +16,14 @@ from skorch.utils import TeeGenerator
 
 from .._montages import MONTAGES, check_unique_channels
 from .._training import (
-    PRECISIONS,
+    TRAINING_CONSTRAINTS,
     SkemotionNet,
     TrainingDivergedError,
     check_precision,
-    net_kwargs,
+    fit_net,
     resolve_device,
     seed_from_random_state,
-    train,
+    unfitted_on_error,
 )
 from .._validation import Interval, StrOptions
 from ..features import DifferentialEntropy, ElectrodeGrid
@@ -258,9 +258,14 @@ class ESCGANSampler(BaseOverSampler):
         is dropped; a few hundred training steps (``max_epochs * n_samples / batch_size``)
         are the least for useful edits.
     lr : float, default=1e-3
-        Adam learning rate of both networks (1e-4 in the paper, with many more steps).
+        Learning rate of both networks (1e-4 in the paper, with many more steps).
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer of both networks (Adam in the paper).
     weight_decay : float, default=0.0
-        Adam weight decay of both networks.
+        Weight decay of both networks.
+    lr_schedule : {"cosine"} or None, default=None
+        ``"cosine"``: both networks' rates follow cosine annealing over ``max_epochs``, as for
+        the classifiers; None: constant rates (the paper).
     reconstruction_weight : float, default=1.0
         Weight of ``MSE(x, G(x, y))``.
     adversarial_weight : float, default=0.5
@@ -303,6 +308,8 @@ class ESCGANSampler(BaseOverSampler):
         happened.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    num_workers : int, default=0
+        DataLoader worker processes of training.
     precision : {"32", "bf16", "16-mixed"}, default="32"
         Training and editing precision (``"16-mixed"``: float16 autocast with gradient
         scaling, for CUDA).
@@ -310,6 +317,9 @@ class ESCGANSampler(BaseOverSampler):
         Seeds the networks' initialisation, the batch order, the target classes drawn in
         training and the choice of samples to edit: the output is identical for a fixed
         value on CPU. The global random states are left untouched.
+    callbacks : list of skorch callbacks or (name, callback) tuples, or None, default=None
+        Extra skorch callbacks of training (deep-copied in ``fit_resample``); they see the
+        generator as ``net.module_``.
     verbose : int, default=0
         A progress bar over epochs when > 0 (skorch's epoch table as well when > 1).
 
@@ -400,10 +410,9 @@ class ESCGANSampler(BaseOverSampler):
         "bands": [None, dict, list, tuple],
         "grid": [str, dict],
         "hidden": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"cosine"}), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
         "boundary_weight": [Interval(Real, 0, None, closed="left")],
@@ -416,9 +425,6 @@ class ESCGANSampler(BaseOverSampler):
         "class_threshold": [Interval(Real, 0, 1, closed="both"), None],
         "candidates_per_sample": [Interval(Real, 1, None, closed="left")],
         "fallback": [StrOptions({"best", "none"})],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -433,7 +439,9 @@ class ESCGANSampler(BaseOverSampler):
         max_epochs=50,
         batch_size=32,
         lr=1e-3,
+        optimizer="adam",
         weight_decay=0.0,
+        lr_schedule=None,
         reconstruction_weight=1.0,
         adversarial_weight=0.5,
         boundary_weight=2.5,
@@ -448,7 +456,9 @@ class ESCGANSampler(BaseOverSampler):
         fallback="best",
         device="auto",
         precision="32",
+        num_workers=0,
         random_state=None,
+        callbacks=None,
         verbose=0,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
@@ -460,7 +470,9 @@ class ESCGANSampler(BaseOverSampler):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.boundary_weight = boundary_weight
@@ -475,7 +487,9 @@ class ESCGANSampler(BaseOverSampler):
         self.fallback = fallback
         self.device = device
         self.precision = precision
+        self.num_workers = num_workers
         self.random_state = random_state
+        self.callbacks = callbacks
         self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
@@ -537,6 +551,31 @@ class ESCGANSampler(BaseOverSampler):
         }
 
     # ------------------------------------------------------------------ resampling
+    def fit_resample(self, X, y, **params):
+        """Train the GAN on ``X, y`` and return them with the accepted edits appended.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, n_channels, n_times), (n_samples, n_bands, H, W) \
+or (n_samples, n_features)
+            Signal windows (with ``sfreq``), DE maps, or feature vectors.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        **params : dict
+            Not used; present for imbalanced-learn's API.
+
+        Returns
+        -------
+        X_resampled : ndarray
+            ``X`` (its features, for signal windows) followed by the new samples.
+        y_resampled : ndarray of shape (n_samples_new,)
+            The labels of ``X_resampled``.
+
+        A failed call leaves the sampler unfitted.
+        """
+        with unfitted_on_error(self):
+            return super().fit_resample(X, y, **params)
+
     def _fit_resample(self, X, y):
         name = type(self).__name__
         maps, mask = self._maps(X)
@@ -565,9 +604,18 @@ class ESCGANSampler(BaseOverSampler):
         amp_dtype = check_precision(self, self.precision, device)
         seed = seed_from_random_state(self.random_state)
         rng = np.random.default_rng(seed)
-        net = _ESCGANNet(
+        self.net_ = fit_net(
+            self,
+            _ESCGANNet,
             ESCGANGenerator,
-            torch.nn.BCEWithLogitsLoss,  # unused: the losses are ESC-GAN's own (get_loss)
+            scaled,
+            y_enc.astype(np.int64),
+            device=device,
+            amp_dtype=amp_dtype,
+            seed=seed,
+            n_train=n,
+            optimizers=("optimizer_", "discriminator_optimizer_"),
+            criterion=torch.nn.BCEWithLogitsLoss,  # unused: the losses are ESC-GAN's own
             module__n_bands=n_bands,
             module__n_classes=n_classes,
             module__grid_shape=(height, width),
@@ -582,20 +630,7 @@ class ESCGANSampler(BaseOverSampler):
             fake_label=self.fake_label,
             fake_class_weight=self.fake_class_weight,
             loss_weights=self._weights(),
-            **net_kwargs(
-                self,
-                device=device,
-                amp_dtype=amp_dtype,
-                seed=seed,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                weight_decay=self.weight_decay,
-                verbose=self.verbose,
-                n_train=n,
-            ),
         )
-        self.net_ = train(net, scaled, y_enc.astype(np.int64), seed=seed, device=device)
 
         # candidates: samples of the other classes, edited into each class to grow
         sources, targets = [], []

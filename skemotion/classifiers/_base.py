@@ -32,22 +32,19 @@ from __future__ import annotations
 import copy
 import inspect
 import numbers
-import warnings
 from collections.abc import Mapping
-from contextlib import nullcontext
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from skorch.callbacks import EarlyStopping, LRScheduler
-from torch.optim.lr_scheduler import CosineAnnealingLR
+from skorch.callbacks import EarlyStopping
 from torch.utils.data import Subset
 
 from .._training import (
-    PRECISIONS,
     SUBJECT_KEY,
+    TRAINING_CONSTRAINTS,
     X_KEY,
     BatchAugmentation,
     BatchAugmenter,
@@ -56,12 +53,12 @@ from .._training import (
     SubjectAdversary,
     adapted_batch_norm,
     check_precision,
+    fit_net,
     inference_device,
     isolated_rng,
-    net_kwargs,
     resolve_device,
     seed_from_random_state,
-    train,
+    unfitted_on_error,
 )
 from .._validation import (
     Interval,
@@ -273,12 +270,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "lr_schedule": [StrOptions({"cosine"}), None],
+        **TRAINING_CONSTRAINTS,
         "early_stopping": ["boolean", StrOptions({"refit"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -286,12 +278,6 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         "augment": [list, None],
         "subject_adversarial": [Interval(numbers.Real, 0, None, closed="left")],
         "adapt_bn": [StrOptions({"batch", "subject"}), Options(bool, {False})],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "num_workers": [Interval(numbers.Integral, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
     }
 
     # predict-time groups (adapt_bn="subject") are not requested by default: a Pipeline that
@@ -451,7 +437,14 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         return codes, len(subjects)
 
     def _fit(self, X, y, groups=None, **fit_params):
-        """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_extras`."""
+        """The training logic of ``fit``; ``fit_params`` go to :meth:`_fit_extras`.
+
+        A fit that fails leaves the estimator unfitted (:func:`unfitted_on_error`).
+        """
+        with unfitted_on_error(self):
+            return self._fit_unchecked(X, y, groups=groups, **fit_params)
+
+    def _fit_unchecked(self, X, y, groups=None, **fit_params):
         self._validate_params()
         transforms = self._check_augment()
         name = type(self).__name__
@@ -526,44 +519,27 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         """
         name = type(self).__name__
         n = len(y)
-        train_split = None if split is None else _IndexSplit(*split)
-        kwargs = net_kwargs(
-            self,
-            device=device,
-            amp_dtype=amp_dtype,
-            seed=seed,
-            max_epochs=epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
-            callbacks=list(self.callbacks or []),
-            verbose=self.verbose,
-            train_split=train_split,
-            n_train=n if split is None else len(split[0]),
-            num_workers=self.num_workers,
-        )
-        # a subclass written before the parameter existed trains at a constant rate
-        if getattr(self, "lr_schedule", None) == "cosine":
-            schedule = LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)
-            kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("lr_scheduler", schedule)]
-        es = None
+        extra = []
         if split is not None:
-            es = _WarmEarlyStopping(
-                min_epochs=min(self._min_epochs(), epochs),
-                patience=self.patience,
-                load_best=True,
+            extra.append(
+                (
+                    "early_stopping",
+                    _WarmEarlyStopping(
+                        min_epochs=min(self._min_epochs(), epochs),
+                        patience=self.patience,
+                        load_best=True,
+                    ),
+                )
             )
-            kwargs["callbacks"] = [*(kwargs["callbacks"] or []), ("early_stopping", es)]
-        kwargs.update(
+        net_params = dict(
             criterion=torch.nn.CrossEntropyLoss,
             predict_nonlinearity=_softmax_float,
             classes=np.arange(len(self.classes_)),
             batch_transform=self._batch_transform(),
         )
-        kwargs.update(self._net_kwargs())
+        net_params.update(self._net_kwargs())
         if transforms is not None:
-            kwargs["augmenter"] = self._augmenter(transforms, inputs)
+            net_params["augmenter"] = self._augmenter(transforms, inputs)
         adversarial = self._adversarial_weight()
         if adversarial > 0:
             codes, n_subjects = self._subject_codes(groups, None if split is None else split[0], n)
@@ -571,10 +547,9 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                 inputs = {**inputs, SUBJECT_KEY: codes}
             else:
                 inputs = {X_KEY: inputs, SUBJECT_KEY: codes}
-            kwargs["subject_adversarial"] = adversarial
+            net_params["subject_adversarial"] = adversarial
 
-        # one random stream, seeded once, for weight initialisation and training
-        with isolated_rng(seed, device) if seed is not None else nullcontext():
+        def build():
             try:
                 module = self._build_module(input_shape, len(self.classes_))
             except (ValueError, TypeError) as exc:  # the network refuses its configuration
@@ -583,17 +558,28 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
                 raise type(exc)(f"{name}: {exc}") from exc
             if adversarial > 0:  # built after the network: its initialisation is unchanged
                 module = SubjectAdversary(module, n_subjects)
-            net = self._net_class(module, **kwargs)
-            with warnings.catch_warnings():
-                # skorch warns when a module instance is passed with module__ params; none here
-                warnings.simplefilter("ignore", category=UserWarning)
-                net = train(net, inputs, y, seed=None, device=device)
+            return module
+
+        net = fit_net(
+            self,
+            self._net_class,
+            build,
+            inputs,
+            y,
+            device=device,
+            amp_dtype=amp_dtype,
+            seed=seed,
+            max_epochs=epochs,
+            train_split=None if split is None else _IndexSplit(*split),
+            n_train=n if split is None else len(split[0]),
+            callbacks=extra,
+            **net_params,
+        )
         if adversarial > 0:  # the discriminator exists only while training
             net.module_ = net.module_.unwrap()
             net.initialize_optimizer()
             net.__dict__.pop("batch_subjects_", None)
-        if es is not None:
-            es = dict(net.callbacks_)["early_stopping"]
+        es = dict(net.callbacks_)["early_stopping"] if split is not None else None
         return net, es
 
     def _validate_X(self, X):

@@ -11,7 +11,14 @@ from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
 from .._training import BatchAugmenter
-from .._validation import Interval, StrOptions, check_signal_X
+from .._validation import (
+    DEPRECATED,
+    Interval,
+    StrOptions,
+    check_signal_X,
+    deprecated_constraint,
+    renamed_parameters,
+)
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
 from ._base import DeepClassifierBase, _CrossEntropyNet
@@ -114,18 +121,19 @@ class TSSTDNClassifier(DeepClassifierBase):
     at predict time. Windows are divided by one global scale learnt in fit (``scale_``) so
     that the reconstruction losses do not depend on the units of the signal.
 
-    The architecture defaults are the paper's canonical configuration (D=4, d=16,
-    Fs=Ft=16, dropout 0.5, STFT of 1 s). The paper gives no optimiser settings; the defaults
-    here (Adam, lr 3e-3 with cosine annealing, 30 epochs, batch 64) train in minutes on a CPU,
-    are likely shorter than the original runs, and were chosen among pre-declared recipes on a
-    development corpus (``benchmarks/recipes.py``, ``benchmarks/RESULTS.md``).
+    The architecture defaults are the paper's canonical configuration (D=4,
+    lstm_hidden=16 (the paper's d), Fs=Ft=16, dropout 0.5, STFT of 1 s). The paper gives no
+    optimiser settings; the defaults here (Adam, lr 3e-3 with cosine annealing, 30 epochs,
+    batch 64) train in minutes on a CPU, are likely shorter than the original runs, and were
+    chosen among pre-declared recipes on a development corpus (``benchmarks/recipes.py``,
+    ``benchmarks/RESULTS.md``).
 
     Parameters
     ----------
     D : int, default=4
         Depth multiplier of the depthwise spatial convolutions.
-    d : int, default=16
-        LSTM embedding and hidden size.
+    lstm_hidden : int, default=16
+        LSTM embedding and hidden size (the paper's ``d``).
     Fs : int, default=16
         Filters of the spectral stream's feature convolution.
     Ft : int, default=16
@@ -175,6 +183,8 @@ class TSSTDNClassifier(DeepClassifierBase):
     verbose : int, default=0
         See :class:`~skemotion.classifiers._base.DeepClassifierBase` for the shared
         training parameters.
+    d : int, deprecated
+        Old name of ``lstm_hidden`` (renamed in 0.1, removed in 0.2).
 
     Attributes
     ----------
@@ -235,7 +245,7 @@ class TSSTDNClassifier(DeepClassifierBase):
     _parameter_constraints = {
         **DeepClassifierBase._parameter_constraints,
         "D": [Interval(numbers.Integral, 1, None, closed="left")],
-        "d": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lstm_hidden": [Interval(numbers.Integral, 1, None, closed="left")],
         "Fs": [Interval(numbers.Integral, 1, None, closed="left")],
         "Ft": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -245,13 +255,14 @@ class TSSTDNClassifier(DeepClassifierBase):
         "lambda_s": [Interval(numbers.Real, 0, None, closed="left")],
         "noise": [StrOptions({"emg"}), None],
         "noise_snr_db": [numbers.Real, tuple, list],
+        "d": deprecated_constraint(Interval(numbers.Integral, 1, None, closed="left")),
     }
 
     def __init__(
         self,
         D=4,
         *,
-        d=16,
+        lstm_hidden=16,
         Fs=16,
         Ft=16,
         dropout=0.5,
@@ -280,9 +291,10 @@ class TSSTDNClassifier(DeepClassifierBase):
         random_state=None,
         callbacks=None,
         verbose=0,
+        d=DEPRECATED,
     ):
         self.D = D
-        self.d = d
+        self.lstm_hidden = lstm_hidden
         self.Fs = Fs
         self.Ft = Ft
         self.dropout = dropout
@@ -311,6 +323,7 @@ class TSSTDNClassifier(DeepClassifierBase):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.d = d
 
     # --- hooks of DeepClassifierBase -----------------------------------------------------
     _net_class = _TSSTDNNet
@@ -322,7 +335,7 @@ class TSSTDNClassifier(DeepClassifierBase):
             n_times,
             n_classes,
             D=self.D,
-            d=self.d,
+            lstm_hidden=renamed_parameters(self, {"d": "lstm_hidden"})["lstm_hidden"],
             Fs=self.Fs,
             Ft=self.Ft,
             n_fft=self._n_fft(),

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._renamed import check_required, renamed_argument
+
 __all__ = ["GRUXNet"]
 
 
@@ -53,20 +55,20 @@ class _SelfAttention(nn.Module):
 class GRUXNet(nn.Module):
     """GRU-XNet, CBSAtt (Zhou et al. 2025) [Zhou2025]_ with a BiGRU, "dynamic" variant.
 
-    Input: one STFT magnitude image per EEG channel, ``(batch_size, n_chans, n_freqs,
+    Input: one STFT magnitude image per EEG channel, ``(batch_size, n_channels, n_freqs,
     n_frames)`` (129 x 126 in the original, see
     :func:`skemotion.features.functional.stft_spectrogram` with ``output_shape``).
 
     1. Channel-independent CNN: every channel has its own CNN (own weights) of three blocks
        ``Conv 3x3 (pad 1) -> BatchNorm -> ReLU -> MaxPool 2x2`` with ``filters`` (32, 64, 128)
-       filters, then dropout. The C CNNs run as one grouped convolution (``groups=n_chans``):
+       filters, then dropout. The C CNNs run as one grouped convolution (``groups=n_channels``):
        channel c owns the output maps ``c * filters[i] ... (c + 1) * filters[i] - 1`` of every
        layer, and each BatchNorm normalises every (channel, filter) map on its own, so the
        features of channel c depend on channel c's image only.
     2. "Dynamic" sequence: the frame axis stays the sequence. After the three poolings a channel
        gives ``(filters[-1], n_freqs // 8, n_frames // 8)``; every step concatenates, over the
        channels, the ``filters[-1] * n_freqs // 8`` values of that step:
-       ``(batch_size, n_frames // 8, n_chans * filters[-1] * n_freqs // 8)``.
+       ``(batch_size, n_frames // 8, n_channels * filters[-1] * n_freqs // 8)``.
     3. Bidirectional GRU, ``gru_layers`` layers of ``gru_hidden`` units, dropout between layers.
     4. Multi-head self-attention (``n_heads`` heads, separate Q/K/V/O projections, dropout on
        the weights and the output), residual connection and LayerNorm; mean over the steps.
@@ -79,13 +81,13 @@ class GRUXNet(nn.Module):
     weights, whose input has 62 * 128 * 16 = 126,976 features per step); 54,070,402 with 32
     channels, 24,082,690 with 14.
     ``feature_pooling=k`` averages each CNN's frequency axis down to ``k`` bins before the GRU
-    (input ``n_chans * filters[-1] * k``): with ``k=1`` the 62-channel network has 12.6 M
+    (input ``n_channels * filters[-1] * k``): with ``k=1`` the 62-channel network has 12.6 M
     parameters (6.5 M in the GRU), every channel CNN unchanged; the CNN's compute is the
     same in both, only the GRU shrinks.
 
     Parameters
     ----------
-    n_chans : int
+    n_channels : int
         Number of EEG channels C (missing channels of a dataset are zero images).
     n_freqs : int
         Frequency bins of the input images (>= 8).
@@ -105,6 +107,8 @@ class GRUXNet(nn.Module):
         Hidden layers of the classification head.
     dropout : float, default=0.5
         Dropout after the CNNs, between GRU layers, in the attention and in the head.
+    n_chans : int, deprecated
+        Old name of ``n_channels`` (removed in 0.2).
     feature_pooling : int or None, default=None
         None keeps the ``n_freqs // 8`` frequency bins of every CNN output (the original);
         an int k averages them down to k bins (adaptive average pooling) before the GRU.
@@ -143,11 +147,12 @@ class GRUXNet(nn.Module):
 
     def __init__(
         self,
-        n_chans: int,
-        n_freqs: int,
-        n_frames: int,
-        n_classes: int,
+        n_channels: int | None = None,
+        n_freqs: int | None = None,
+        n_frames: int | None = None,
+        n_classes: int | None = None,
         *,
+        n_chans: int | None = None,
         filters: tuple[int, int, int] = (32, 64, 128),
         gru_hidden: int = 128,
         gru_layers: int = 2,
@@ -157,11 +162,16 @@ class GRUXNet(nn.Module):
         feature_pooling: int | None = None,
     ):
         super().__init__()
+        n_channels = renamed_argument("GRUXNet", "n_chans", "n_channels", n_chans, n_channels)
+        check_required(
+            "GRUXNet", n_channels=n_channels, n_freqs=n_freqs, n_frames=n_frames,
+            n_classes=n_classes,
+        )  # fmt: skip
         _check_args(
-            n_chans, n_freqs, n_frames, n_classes, filters, gru_hidden, gru_layers, n_heads,
+            n_channels, n_freqs, n_frames, n_classes, filters, gru_hidden, gru_layers, n_heads,
             head_units, dropout, feature_pooling,
         )  # fmt: skip
-        self.n_chans, self.n_freqs, self.n_frames = n_chans, n_freqs, n_frames
+        self.n_channels, self.n_freqs, self.n_frames = n_channels, n_freqs, n_frames
         self.n_classes = n_classes
         self.filters = tuple(int(f) for f in filters)
         self.feature_pooling = feature_pooling
@@ -170,8 +180,8 @@ class GRUXNet(nn.Module):
         for f in self.filters:
             blocks += [
                 # (B, C * c_in, H, W) -> (B, C * f, H, W): channel c's maps only see channel c's
-                nn.Conv2d(n_chans * c_in, n_chans * f, 3, padding=1, groups=n_chans),
-                nn.BatchNorm2d(n_chans * f),  # one (channel, filter) map per BN channel
+                nn.Conv2d(n_channels * c_in, n_channels * f, 3, padding=1, groups=n_channels),
+                nn.BatchNorm2d(n_channels * f),  # one (channel, filter) map per BN channel
                 nn.ReLU(),
                 nn.MaxPool2d(2),  # (B, C * f, H // 2, W // 2)
             ]
@@ -180,7 +190,7 @@ class GRUXNet(nn.Module):
         self.cnn_dropout = nn.Dropout(dropout)
         self.n_steps = n_frames // 8
         n_bins = n_freqs // 8 if feature_pooling is None else int(feature_pooling)
-        self.n_gru_inputs = n_chans * self.filters[-1] * n_bins
+        self.n_gru_inputs = n_channels * self.filters[-1] * n_bins
         self.gru = nn.GRU(
             self.n_gru_inputs,
             gru_hidden,
@@ -207,22 +217,22 @@ class GRUXNet(nn.Module):
 
         Parameters
         ----------
-        x : Tensor of shape (batch_size, n_chans, n_freqs, n_frames)
+        x : Tensor of shape (batch_size, n_channels, n_freqs, n_frames)
 
         Returns
         -------
-        Tensor of shape (batch_size, n_chans, filters[-1], n_freqs // 8, n_frames // 8)
+        Tensor of shape (batch_size, n_channels, filters[-1], n_freqs // 8, n_frames // 8)
         """
         b = x.shape[0]
         z = self._cnn(x)  # (B, C * F3, n_freqs // 8, n_frames // 8)
-        return z.view(b, self.n_chans, self.filters[-1], *z.shape[-2:])
+        return z.view(b, self.n_channels, self.filters[-1], *z.shape[-2:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map a batch of per-channel spectrogram images to class logits.
 
         Parameters
         ----------
-        x : tensor of shape (batch_size, n_chans, n_freqs, n_frames)
+        x : tensor of shape (batch_size, n_channels, n_freqs, n_frames)
             Spectrogram images (a missing channel is an all-zero image).
 
         Returns
@@ -247,11 +257,11 @@ def _is_int(v, low):
 
 
 def _check_args(
-    n_chans, n_freqs, n_frames, n_classes, filters, gru_hidden, gru_layers, n_heads, head_units,
+    n_channels, n_freqs, n_frames, n_classes, filters, gru_hidden, gru_layers, n_heads, head_units,
     dropout, feature_pooling,
 ):  # fmt: skip
     checks = [
-        ("n_chans", n_chans, _is_int(n_chans, 1), "an integer >= 1"),
+        ("n_channels", n_channels, _is_int(n_channels, 1), "an integer >= 1"),
         ("n_freqs", n_freqs, _is_int(n_freqs, 8), "an integer >= 8 (three 2x2 poolings)"),
         ("n_frames", n_frames, _is_int(n_frames, 8), "an integer >= 8 (three 2x2 poolings)"),
         ("n_classes", n_classes, _is_int(n_classes, 2), "an integer >= 2"),

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._renamed import renamed_argument
+
 __all__ = ["SSLECGEncoderNet", "SSLECGNet"]
 
 
@@ -28,7 +30,7 @@ def _conv(in_ch: int, out_ch: int, kernel_size: int) -> nn.Conv1d:
 
 
 class SSLECGEncoderNet(nn.Module):
-    """Convolutional encoder of SSL-ECG: ``(batch, n_chans, n_times) -> (batch, n_filters[-1])``.
+    """Convolutional encoder of SSL-ECG: ``(batch, n_channels, n_times) -> (batch, n_filters[-1])``.
 
     Three blocks of two 'same' convolutions with LeakyReLU; max-pooling (8, stride 2) after the
     first two blocks and a global max pool over time after the third, so that any window of at
@@ -36,7 +38,7 @@ class SSLECGEncoderNet(nn.Module):
 
     Parameters
     ----------
-    n_chans : int, default=1
+    n_channels : int, default=1
         Input channels (one ECG lead in the original).
     n_filters : sequence of 3 int, default=(32, 64, 128)
         Filters of the three blocks; the last one is the embedding size.
@@ -50,7 +52,7 @@ class SSLECGEncoderNet(nn.Module):
 
     def __init__(
         self,
-        n_chans: int = 1,
+        n_channels: int = 1,
         n_filters: Sequence[int] = (32, 64, 128),
         kernel_sizes: Sequence[int] = (32, 16, 8),
         pool_size: int = 8,
@@ -63,12 +65,12 @@ class SSLECGEncoderNet(nn.Module):
                 "SSLECGEncoderNet: n_filters and kernel_sizes need 3 values each; got "
                 f"{tuple(n_filters)} and {tuple(kernel_sizes)}."
             )
-        self.n_chans = n_chans
+        self.n_channels = n_channels
         self.n_outputs = int(n_filters[-1])
         self.pool_size = pool_size
         self.pool_stride = pool_stride
         blocks = []
-        in_ch = n_chans
+        in_ch = n_channels
         for i, (f, k) in enumerate(zip(n_filters, kernel_sizes)):
             layers = [
                 _conv(in_ch, f, k),
@@ -95,7 +97,7 @@ class SSLECGEncoderNet(nn.Module):
 
         Parameters
         ----------
-        x : tensor of shape (batch_size, n_chans, n_times)
+        x : tensor of shape (batch_size, n_channels, n_times)
 
         Returns
         -------
@@ -121,7 +123,7 @@ class SSLECGNet(nn.Module):
 
     Parameters
     ----------
-    n_chans : int, default=1
+    n_channels : int, default=1
         Input channels.
     n_tasks : int, default=7
         Number of binary heads (original + six transformations).
@@ -131,10 +133,12 @@ class SSLECGNet(nn.Module):
         Encoder kernel sizes per block.
     head_units : int, default=128
         Width of the two hidden dense layers of every head.
-    drop_prob : float, default=0.6
+    dropout : float, default=0.6
         Dropout after each hidden dense layer of the heads.
     negative_slope : float, default=0.2
         LeakyReLU slope, in the encoder and the heads.
+    n_chans, drop_prob : deprecated
+        Old names of ``n_channels`` and ``dropout`` (removed in 0.2).
 
     Notes
     -----
@@ -165,29 +169,36 @@ class SSLECGNet(nn.Module):
 
     def __init__(
         self,
-        n_chans: int = 1,
+        n_channels: int | None = None,
         n_tasks: int = 7,
         n_filters: Sequence[int] = (32, 64, 128),
         kernel_sizes: Sequence[int] = (32, 16, 8),
         head_units: int = 128,
-        drop_prob: float = 0.6,
+        dropout: float | None = None,
         negative_slope: float = 0.2,
+        *,
+        n_chans: int | None = None,
+        drop_prob: float | None = None,
     ):
         super().__init__()
-        self.n_chans = n_chans
+        n_channels = renamed_argument("SSLECGNet", "n_chans", "n_channels", n_chans, n_channels)
+        dropout = renamed_argument("SSLECGNet", "drop_prob", "dropout", drop_prob, dropout)
+        n_channels = 1 if n_channels is None else n_channels
+        dropout = 0.6 if dropout is None else dropout
+        self.n_channels = n_channels
         self.n_tasks = n_tasks
         self.encoder = SSLECGEncoderNet(
-            n_chans, n_filters, kernel_sizes, negative_slope=negative_slope
+            n_channels, n_filters, kernel_sizes, negative_slope=negative_slope
         )
         emb = self.encoder.n_outputs
         self.heads = nn.ModuleList(
             nn.Sequential(
                 nn.Linear(emb, head_units),
                 nn.LeakyReLU(negative_slope),
-                nn.Dropout(drop_prob),
+                nn.Dropout(dropout),
                 nn.Linear(head_units, head_units),
                 nn.LeakyReLU(negative_slope),
-                nn.Dropout(drop_prob),
+                nn.Dropout(dropout),
                 nn.Linear(head_units, 1),
             )
             for _ in range(n_tasks)
@@ -198,7 +209,7 @@ class SSLECGNet(nn.Module):
 
         Parameters
         ----------
-        x : tensor of shape (batch_size, n_chans, n_times)
+        x : tensor of shape (batch_size, n_channels, n_times)
             ECG windows.
 
         Returns
@@ -212,7 +223,7 @@ class SSLECGNet(nn.Module):
 
         Parameters
         ----------
-        x : tensor of shape (batch_size, n_chans, n_times)
+        x : tensor of shape (batch_size, n_channels, n_times)
 
         Returns
         -------

@@ -7,6 +7,8 @@ import functools
 import torch
 from torch import nn
 
+from ._renamed import renamed_argument
+
 __all__ = ["TSSTDN", "tsstdn_spectral"]
 
 _LOG_EPS = 1e-8
@@ -444,13 +446,14 @@ class TSSTDN(nn.Module):
     ``forward`` from the same (noisy) window by :func:`tsstdn_spectral`. Each stream's
     classifier branch reads its U-Net bottleneck (a depthwise spatial convolution and a feature
     convolution, as in EEGNet); the two streams' feature maps are concatenated, embedded
-    (``Linear(out_len, d)``), run through a one-layer LSTM over the ``Fs + Ft`` maps as the
-    sequence axis, re-weighted by an attention over the maps, flattened and classified.
+    (``Linear(out_len, lstm_hidden)``), run through a one-layer LSTM over the ``Fs + Ft`` maps
+    as the sequence axis, re-weighted by an attention over the maps, flattened and classified.
 
-    The canonical configuration (SEED: ``n_channels=62, n_times=400, n_classes=3, D=4, d=16,
-    Fs=Ft=16``) has 16,891 trainable parameters (17,404 with 4 classes) and maps an input
-    ``(B, 1, 62, 400)`` to logits ``(B, 3)``, a temporal reconstruction ``(B, 1, 62, 400)`` and
-    a spectral reconstruction ``(B, 1, 62, 404)``.
+    The canonical configuration (SEED: ``n_channels=62, n_times=400, n_classes=3, D=4,
+    lstm_hidden=16, Fs=Ft=16``; the paper's ``d`` is ``lstm_hidden``) has 16,891 trainable
+    parameters (17,404 with 4 classes) and maps an input ``(B, 1, 62, 400)`` to logits
+    ``(B, 3)``, a temporal reconstruction ``(B, 1, 62, 400)`` and a spectral reconstruction
+    ``(B, 1, 62, 404)``.
 
     Parameters
     ----------
@@ -463,8 +466,8 @@ class TSSTDN(nn.Module):
     D : int
         Depth multiplier of the depthwise spatial convolutions (spatial filters per bottleneck
         map).
-    d : int
-        Embedding and hidden size of the LSTM.
+    lstm_hidden : int, default=16
+        Embedding and hidden size of the LSTM (the paper's ``d``).
     Fs : int
         Filters of the spectral stream's feature convolution.
     Ft : int
@@ -476,6 +479,8 @@ class TSSTDN(nn.Module):
         STFT hop (``n_fft`` when None, as in the paper).
     dropout : float
         Dropout rate of the classifier branches (0.5 in the paper).
+    d : int, deprecated
+        Old name of ``lstm_hidden`` (removed in 0.2).
 
     Attributes
     ----------
@@ -542,20 +547,23 @@ class TSSTDN(nn.Module):
         n_classes: int,
         *,
         D: int = 4,
-        d: int = 16,
+        lstm_hidden: int | None = None,
         Fs: int = 16,
         Ft: int = 16,
         n_fft: int = 200,
         hop_length: int | None = None,
         dropout: float = 0.5,
+        d: int | None = None,
     ):
         super().__init__()
+        lstm_hidden = renamed_argument("TSSTDN", "d", "lstm_hidden", d, lstm_hidden)
+        lstm_hidden = 16 if lstm_hidden is None else lstm_hidden
         checks = {
             "n_channels": (n_channels, 1),
             "n_times": (n_times, 1),
             "n_classes": (n_classes, 2),
             "D": (D, 1),
-            "d": (d, 1),
+            "lstm_hidden": (lstm_hidden, 1),
             "Fs": (Fs, 1),
             "Ft": (Ft, 1),
             "n_fft": (n_fft, 1),
@@ -563,8 +571,8 @@ class TSSTDN(nn.Module):
         bad = {k: v for k, (v, lo) in checks.items() if int(v) != v or v < lo}
         if bad:
             raise ValueError(
-                "TSSTDN needs integers n_channels >= 1, n_times >= 1, n_classes >= 2 and D, d, "
-                f"Fs, Ft, n_fft >= 1; got {bad}."
+                "TSSTDN needs integers n_channels >= 1, n_times >= 1, n_classes >= 2 and D, "
+                f"lstm_hidden, Fs, Ft, n_fft >= 1; got {bad}."
             )
         if Fs + Ft < 4:
             raise ValueError(
@@ -587,15 +595,15 @@ class TSSTDN(nn.Module):
         self.temporal_head = _StreamHead(n_channels, len_t, D, Ft, dropout)
         self.out_len = self.temporal_head.out_len
         self.spectral_head = _StreamHead(n_channels, len_s, D, Fs, dropout, out_len=self.out_len)
-        self.embedding = nn.Linear(self.out_len, d)
-        self.lstm = nn.LSTM(d, d, batch_first=True)
+        self.embedding = nn.Linear(self.out_len, lstm_hidden)
+        self.lstm = nn.LSTM(lstm_hidden, lstm_hidden, batch_first=True)
         self.attention = nn.Sequential(
             nn.Linear(self.n_maps, self.n_maps // 4),
             nn.Tanh(),
             nn.Linear(self.n_maps // 4, self.n_maps),
             nn.Softmax(dim=-1),
         )
-        self.classifier = nn.Linear(self.n_maps * d, n_classes)
+        self.classifier = nn.Linear(self.n_maps * lstm_hidden, n_classes)
 
     def spectral(self, x: torch.Tensor) -> torch.Tensor:
         """Spectral representation of ``x`` (input and reconstruction target alike).
@@ -642,8 +650,8 @@ class TSSTDN(nn.Module):
         feat_t = self.temporal_head(z_t)  # (B, Ft, out_len)
         feat_s = self.spectral_head(z_s)  # (B, Fs, out_len)
         h = torch.cat([feat_t, feat_s], dim=1)  # (B, Ft+Fs, out_len)
-        h = self.embedding(h)  # (B, Ft+Fs, d)
-        h, _ = self.lstm(h)  # (B, Ft+Fs, d): the maps are the sequence axis
+        h = self.embedding(h)  # (B, Ft+Fs, lstm_hidden)
+        h, _ = self.lstm(h)  # (B, Ft+Fs, lstm_hidden): the maps are the sequence axis
         w = self.attention(h.mean(-1)).unsqueeze(-1)  # (B, Ft+Fs, 1), softmax over maps
         logits = self.classifier((w * h).flatten(1))  # (B, n_classes)
         if not four_d:

@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import copy
-import warnings
-from contextlib import nullcontext as _nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from skorch.callbacks import LRScheduler, PassthroughScoring
+from skorch.callbacks import PassthroughScoring
 from torch.nn import functional as F
 
 from .._training import (
-    PRECISIONS,
+    TRAINING_CONSTRAINTS,
     SkemotionNet,
     check_precision,
+    fit_net,
     inference_device,
-    isolated_rng,
-    net_kwargs,
     resolve_device,
     seed_from_random_state,
-    train,
+    unfitted_on_error,
 )
-from .._validation import Interval, StrOptions, check_is_fitted, check_sfreq, check_signal_X
+from .._validation import (
+    DEPRECATED,
+    Interval,
+    StrOptions,
+    check_is_fitted,
+    check_sfreq,
+    check_signal_X,
+    deprecated_constraint,
+    renamed_parameters,
+)
 from ..augment._ecg import ECG_TRANSFORMS, make_pretext_batch
 from ..models.sslecg import SSLECGNet
 from ._preprocessing import preprocess_ecg
@@ -111,7 +117,7 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         Encoder filters per block; ``n_filters[-1]`` is the embedding size.
     head_units : int, default=128
         Width of the hidden layers of the seven heads.
-    drop_prob : float, default=0.6
+    dropout : float, default=0.6
         Dropout in the heads.
     snr_db : float, default=15.0
         SNR of the noise transformation (dB).
@@ -126,14 +132,21 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
     task_weights : tuple of 7 float, default=(0.195, 0.195, 0.195, 0.0125, 0.0125, 0.195, 0.195)
         Weights of the seven binary cross-entropies, in the order of
         :data:`skemotion.augment.ECG_TRANSFORMS`.
-    l2 : float, default=1e-4
-        L2 penalty on the weights (not the biases), as ``l2 * sum(w ** 2) / 2`` in the loss.
     lr : float, default=1e-3
-        Adam learning rate.
-    lr_decay : float, default=0.9
-        Learning-rate factor applied every ``lr_decay_steps`` optimisation steps.
-    lr_decay_steps : int, default=10000
-        Steps between two learning-rate decays.
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer (the original uses Adam).
+    weight_decay : float, default=1e-4
+        Weight decay on the weights (not the biases). With Adam it adds ``weight_decay * w`` to
+        the gradient: the original's L2 term ``weight_decay * sum(w ** 2) / 2`` in the loss.
+    lr_schedule : {"step", "cosine"} or None, default="step"
+        ``"step"`` (the original): the rate is multiplied by ``lr_gamma`` every
+        ``lr_step_size`` optimisation steps; ``"cosine"``: cosine annealing over
+        ``max_epochs``, as for the classifiers; None: a constant rate.
+    lr_gamma : float, default=0.9
+        Factor of the ``"step"`` schedule.
+    lr_step_size : int, default=10000
+        Optimisation steps between two decays of the ``"step"`` schedule.
     max_epochs : int, default=10
         Pre-training epochs. The original trains for 100 epochs on four pooled datasets; the
         smaller default gives a usable encoder on one dataset in minutes on a CPU.
@@ -156,6 +169,9 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         ``GradientNormClipping``.
     verbose : int, default=0
         Show a tqdm progress bar over epochs when > 0; silent otherwise.
+    drop_prob, l2, lr_decay, lr_decay_steps : deprecated
+        Old names of ``dropout``, ``weight_decay``, ``lr_gamma`` and ``lr_step_size``
+        (renamed in 0.1 to the names every estimator of the package uses; removed in 0.2).
 
     Attributes
     ----------
@@ -209,25 +225,27 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         "highpass": [Interval(Real, 0, None, closed="neither"), None],
         "n_filters": [tuple, list],
         "head_units": [Interval(Integral, 1, None, closed="left")],
-        "drop_prob": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "snr_db": [Real],
         "scale_factor": [Interval(Real, 0, None, closed="neither")],
         "n_segments": [Interval(Integral, 2, None, closed="left")],
         "n_pieces": [Interval(Integral, 1, None, closed="left")],
         "stretch_factor": [Interval(Real, 1, None, closed="left")],
         "task_weights": [tuple, list, np.ndarray],
-        "l2": [Interval(Real, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "lr_decay": [Interval(Real, 0, 1, closed="right")],
-        "lr_decay_steps": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "precision": [StrOptions(set(PRECISIONS))],
-        "num_workers": [Interval(Integral, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "callbacks": [list, None],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
+        "lr_schedule": [StrOptions({"step", "cosine"}), None],
+        "lr_gamma": [Interval(Real, 0, 1, closed="right")],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "drop_prob": deprecated_constraint(Interval(Real, 0, 1, closed="left")),
+        "l2": deprecated_constraint(Interval(Real, 0, None, closed="left")),
+        "lr_decay": deprecated_constraint(Interval(Real, 0, 1, closed="right")),
+        "lr_decay_steps": deprecated_constraint(Interval(Integral, 1, None, closed="left")),
+    }
+    _renamed = {
+        "drop_prob": "dropout",
+        "l2": "weight_decay",
+        "lr_decay": "lr_gamma",
+        "lr_decay_steps": "lr_step_size",
     }
 
     def __init__(
@@ -238,17 +256,19 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         highpass: float | None = 0.8,
         n_filters=(32, 64, 128),
         head_units: int = 128,
-        drop_prob: float = 0.6,
+        dropout: float = 0.6,
         snr_db: float = 15.0,
         scale_factor: float = 1.1,
         n_segments: int = 20,
         n_pieces: int = 9,
         stretch_factor: float = 1.05,
         task_weights=_TASK_WEIGHTS,
-        l2: float = 1e-4,
         lr: float = 1e-3,
-        lr_decay: float = 0.9,
-        lr_decay_steps: int = 10_000,
+        optimizer: str = "adam",
+        weight_decay: float = 1e-4,
+        lr_schedule: str | None = "step",
+        lr_gamma: float = 0.9,
+        lr_step_size: int = 10_000,
         max_epochs: int = 10,
         batch_size: int = 32,
         device: str = "auto",
@@ -257,23 +277,29 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         random_state=None,
         callbacks=None,
         verbose: int = 0,
+        drop_prob=DEPRECATED,
+        l2=DEPRECATED,
+        lr_decay=DEPRECATED,
+        lr_decay_steps=DEPRECATED,
     ):
         self.sfreq = sfreq
         self.target_sfreq = target_sfreq
         self.highpass = highpass
         self.n_filters = n_filters
         self.head_units = head_units
-        self.drop_prob = drop_prob
+        self.dropout = dropout
         self.snr_db = snr_db
         self.scale_factor = scale_factor
         self.n_segments = n_segments
         self.n_pieces = n_pieces
         self.stretch_factor = stretch_factor
         self.task_weights = task_weights
-        self.l2 = l2
         self.lr = lr
-        self.lr_decay = lr_decay
-        self.lr_decay_steps = lr_decay_steps
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.lr_gamma = lr_gamma
+        self.lr_step_size = lr_step_size
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.device = device
@@ -282,6 +308,10 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.drop_prob = drop_prob
+        self.l2 = l2
+        self.lr_decay = lr_decay
+        self.lr_decay_steps = lr_decay_steps
 
     # ------------------------------------------------------------------ helpers
     def _check_config(self):
@@ -344,7 +374,8 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-            ECG windows at ``sfreq`` (ideally person-normalised, see :class:`PersonZScore`).
+            ECG windows at ``sfreq`` (ideally person-normalised, see
+            :class:`~skemotion.transfer.SubjectStandardizer`).
         y : ignored
             Not used; present for Pipeline compatibility.
 
@@ -352,7 +383,12 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        with unfitted_on_error(self):
+            return self._fit(X)
+
+    def _fit(self, X):
         self._validate_params()
+        settings = renamed_parameters(self, self._renamed)
         n_filters, weights = self._check_config()
         X = check_signal_X(self, X, reset=True, dtype=np.float32)
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
@@ -360,58 +396,34 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         self._check_length(X.shape[2], Xp.shape[2])
 
         device = resolve_device(self, self.device)
-        amp_dtype = check_precision(self, self.precision, device)
         seed = seed_from_random_state(self.random_state)
-        kwargs = net_kwargs(
+        n_tasks = len(ECG_TRANSFORMS)
+        net = fit_net(
             self,
-            device=device,
-            amp_dtype=amp_dtype,
-            seed=seed,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            # Adam's weight_decay adds l2 * w to the gradient: the gradient of l2 * sum(w^2) / 2,
-            # the original's L2 term on the kernels (biases are excluded below)
-            weight_decay=self.l2,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
-            n_train=Xp.shape[0],
-            num_workers=self.num_workers,
-        )
-        kwargs["iterator_train__drop_last"] = False
-        kwargs["callbacks"] = [
-            *(kwargs["callbacks"] or []),
-            (
-                "lr_decay",
-                LRScheduler(
-                    policy=torch.optim.lr_scheduler.StepLR,
-                    step_size=self.lr_decay_steps,
-                    gamma=self.lr_decay,
-                    step_every="batch",
-                ),
-            ),
-        ]
-        with isolated_rng(seed, device) if seed is not None else _nullcontext():
-            module = SSLECGNet(
-                n_chans=self.n_channels_,
-                n_tasks=len(ECG_TRANSFORMS),
+            _PretextNet,
+            lambda: SSLECGNet(
+                n_channels=self.n_channels_,
+                n_tasks=n_tasks,
                 n_filters=n_filters,
                 head_units=self.head_units,
-                drop_prob=self.drop_prob,
-            )
-            net = _PretextNet(
-                module,
-                criterion=torch.nn.Identity,  # the loss is get_loss's weighted BCE
-                optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
-                batch_transform=_PretextBatch(**self._pretext_kwargs()),
-                task_weights=tuple(float(v) for v in weights),
-                **kwargs,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=UserWarning)
-                net = train(net, Xp, np.zeros(Xp.shape[0], dtype=np.int64), seed=None,
-                            device=device)  # fmt: skip
-            eval_seed = int(torch.randint(0, 2**31 - 1, ()))
+                dropout=settings["dropout"],
+            ),
+            Xp,
+            np.zeros(Xp.shape[0], dtype=np.int64),
+            device=device,
+            amp_dtype=check_precision(self, self.precision, device),
+            seed=seed,
+            n_train=Xp.shape[0],
+            # the weight decay of Adam is the original's L2 term on the kernels: biases excluded
+            settings=settings,
+            iterator_train__drop_last=False,
+            criterion=torch.nn.Identity,  # the loss is get_loss's weighted BCE
+            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            batch_transform=_PretextBatch(**self._pretext_kwargs()),
+            task_weights=tuple(float(v) for v in weights),
+        )
+        # the evaluation transformations: a stream of its own, derived from the seed
+        eval_seed = None if seed is None else np.random.SeedSequence([seed, 1])
         self.history_ = net.history
         self.module_ = net.module_.to("cpu").eval()
         acc, head_acc = self._pretext_scores(Xp, eval_seed, torch.device(device), subsample=True)
