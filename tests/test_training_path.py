@@ -13,8 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from skemotion._training import TRAINING_CONSTRAINTS, TrainingDivergedError
-from skemotion.augment import ESCGANSampler
-from skemotion.classifiers import DeepClassifierBase, EEGNetClassifier, TSSTDNClassifier
+from skemotion.augment import ESCGANSampler, Mixup
+from skemotion.classifiers import (
+    DeepClassifierBase,
+    EEGNetClassifier,
+    GRUXNetClassifier,
+    TSSTDNClassifier,
+)
 from skemotion.models import TSSTDN, GRUXNet, SSLECGNet
 from skemotion.ssl import SSLECGEncoder
 
@@ -214,3 +219,19 @@ def test_failed_fit_leaves_sslecg_and_escgan_unfitted():
     _refit_fails(SSLECGEncoder(**SSL), lambda e: e.fit(X))
     Xm, ym = _maps()
     _refit_fails(ESCGANSampler(**GAN), lambda e: e.fit_resample(Xm, ym))
+
+
+# --- cross-parameter checks: one hook, before any data is looked at -------------------------
+@pytest.mark.parametrize(
+    "clf, match",
+    [
+        (GRUXNetClassifier(fmin=10.0, fmax=5.0), "GRUXNetClassifier: argument fmax"),
+        (GRUXNetClassifier(stft_shape=(4, 4)), "GRUXNetClassifier: argument stft_shape"),
+        (TSSTDNClassifier(noise_snr_db=(5.0, 1.0)), "TSSTDNClassifier: argument noise_snr_db"),
+        (EEGNetClassifier(augment=[Mixup(), Mixup()]), "EEGNetClassifier: argument augment"),
+    ],
+)
+def test_cross_parameter_checks_run_before_the_data_is_read(clf, match):
+    not_windows = np.full((3, 2, 5), np.nan)  # would fail every data check
+    with pytest.raises(ValueError, match=match):
+        clf.fit(not_windows, [0, 1, 0])

@@ -401,25 +401,28 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
     def _adversarial_weight(self) -> float:
         return float(getattr(self, "subject_adversarial", 0.0) or 0.0)
 
-    def _check_augment(self):
-        """The user's augmentations, validated and copied (None when off)."""
-        augment = getattr(self, "augment", None)
-        if not augment:
-            return None
+    def _check_params(self) -> None:
+        """Checks across parameters, or inside one, that ``_parameter_constraints`` cannot say.
+
+        Run by ``fit`` right after the constraints and before any data is looked at; raises a
+        ``ValueError`` (or ``TypeError``) naming the estimator and the argument. The base
+        checks ``augment``; a subclass extends it with ``super()._check_params()``.
+        """
+        name = type(self).__name__
+        augment = getattr(self, "augment", None) or []
         for t in augment:
             if not isinstance(t, BatchAugmentation):
                 raise TypeError(
-                    f"{type(self).__name__}: argument augment must be a list of skemotion."
-                    f"augment transforms (TimeShift, AmplitudeScale, ChannelDropout, BandNoise, "
-                    f"FrequencyShift, Mixup); got {t!r}."
+                    f"{name}: argument augment must be a list of skemotion.augment transforms "
+                    "(TimeShift, AmplitudeScale, ChannelDropout, BandNoise, FrequencyShift, "
+                    f"Mixup); got {t!r}."
                 )
             try:
                 t.check()
             except ValueError as exc:
-                raise ValueError(f"{type(self).__name__}: argument augment: {exc}") from None
+                raise ValueError(f"{name}: argument augment: {exc}") from None
         if sum(type(t).__name__ == "Mixup" for t in augment) > 1:
-            raise ValueError(f"{type(self).__name__}: argument augment holds Mixup twice.")
-        return copy.deepcopy(list(augment))
+            raise ValueError(f"{name}: argument augment holds Mixup twice.")
 
     def _subject_codes(self, groups, train_idx, n):
         """Subject code per window (-1 outside the training part) and the number of subjects."""
@@ -446,7 +449,9 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _fit_unchecked(self, X, y, groups=None, **fit_params):
         self._validate_params()
-        transforms = self._check_augment()
+        self._check_params()
+        # the user's augmentations, copied: their state never leaks back
+        transforms = copy.deepcopy(list(self.augment)) if getattr(self, "augment", None) else None
         name = type(self).__name__
         X, y = check_signal_X_y(self, X, y, min_times=self._min_times(), ndims=self._input_ndims)
         le = LabelEncoder()

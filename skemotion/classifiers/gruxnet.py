@@ -451,7 +451,8 @@ class GRUXNetClassifier(DeepClassifierBase):
         hi = freqs[-1] if self.fmax is None else self.fmax
         return bool(np.any((freqs >= self.fmin - 1e-9) & (freqs <= hi + 1e-9)))
 
-    def _check_stft_args(self):
+    def _check_params(self):
+        super()._check_params()
         name = type(self).__name__
         shape = self.stft_shape
         if not (
@@ -471,7 +472,6 @@ class GRUXNetClassifier(DeepClassifierBase):
 
     def _min_times(self) -> int:
         # the shortest window whose STFT has a bin in [fmin, fmax]
-        self._check_stft_args()
         full = self.n_fft if self.n_fft is not None else max(1, round(self.sfreq))
         for n in range(1, full + 1):
             if self._has_bins(min(n, full)):

@@ -19,6 +19,7 @@ from .._validation import (
     deprecated_constraint,
     renamed_parameters,
 )
+from ..features._emg import check_snr_range
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
 from ._base import DeepClassifierBase, _CrossEntropyNet
@@ -335,7 +336,7 @@ class TSSTDNClassifier(DeepClassifierBase):
             n_times,
             n_classes,
             D=self.D,
-            lstm_hidden=renamed_parameters(self, {"d": "lstm_hidden"})["lstm_hidden"],
+            lstm_hidden=self._lstm_hidden,
             Fs=self.Fs,
             Ft=self.Ft,
             n_fft=self._n_fft(),
@@ -346,26 +347,14 @@ class TSSTDNClassifier(DeepClassifierBase):
         """STFT length asked of the network (one second of signal by default)."""
         return self.n_fft if self.n_fft is not None else max(1, round(self.sfreq))
 
+    def _check_params(self):
+        super()._check_params()
+        self._lstm_hidden = renamed_parameters(self, {"d": "lstm_hidden"})["lstm_hidden"]
+        if self.noise == "emg":
+            self._snr_range()
+
     def _snr_range(self) -> tuple[float, float]:
-        name = type(self).__name__
-        snr = self.noise_snr_db
-        if isinstance(snr, numbers.Real) and not isinstance(snr, bool):
-            snr = (snr, snr)
-        ok = (
-            isinstance(snr, (tuple, list))
-            and len(snr) == 2
-            and all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-                for v in snr
-            )
-            and snr[0] <= snr[1]
-        )
-        if not ok:
-            raise ValueError(
-                f"{name}: argument noise_snr_db must be a finite number or a (low, high) pair "
-                f"with low <= high; got {self.noise_snr_db!r}."
-            )
-        return float(snr[0]), float(snr[1])
+        return check_snr_range(self.noise_snr_db, type(self).__name__, arg="noise_snr_db")
 
     def _fit_extras(self, X, fit_params):
         X_clean = fit_params.pop("X_clean", None)

@@ -11,7 +11,6 @@ from ._backend import (
     as_numpy_float,
     check_finite_array,
     check_positive_finite,
-    check_sfreq,
     float_dtype,
     is_torch,
 )
@@ -19,7 +18,7 @@ from ._backend import (
 __all__ = ["emg_contamination", "make_emg_noise", "snr_db_from_exp_snr", "check_snr_range"]
 
 
-def check_snr_range(snr_db, where: str) -> tuple[float, float]:
+def check_snr_range(snr_db, where: str, arg: str = "snr_db") -> tuple[float, float]:
     """An SNR in dB given as one number or a ``(low, high)`` range: ``(low, high)`` floats.
 
     Every value is checked alike (a real number, not a bool, finite) whether it comes alone or
@@ -36,7 +35,7 @@ def check_snr_range(snr_db, where: str) -> tuple[float, float]:
     )
     if not ok:
         raise ValueError(
-            f"{where}: argument snr_db must be a finite number or a (low, high) pair of finite "
+            f"{where}: argument {arg} must be a finite number or a (low, high) pair of finite "
             f"numbers with low <= high (dB); got {snr_db!r}."
         )
     return float(values[0]), float(values[-1])
@@ -149,7 +148,9 @@ def make_emg_noise(
     >>> noise.shape, bool(np.allclose((noise**2).mean(axis=-1), 1.0))
     ((2, 3, 400), True)
     """
-    sfreq = check_sfreq(sfreq, "make_emg_noise")
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
+    sfreq = check_sfreq("make_emg_noise", sfreq)
     rng = np.random.default_rng(rng)
     nyq = sfreq / 2.0
     lo = min(float(band[0]), 0.5 * nyq)
@@ -269,7 +270,9 @@ def emg_contamination(
             f"{where}: argument X must be (n_windows, n_channels, n_times) or (n_windows, "
             f"n_times); got shape {tuple(X.shape)}."
         )
-    sfreq = check_sfreq(sfreq, where)
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
+    sfreq = check_sfreq(where, sfreq)
     squeeze = X.ndim == 2
     n_windows = X.shape[0]
     n_channels = 1 if squeeze else X.shape[1]
