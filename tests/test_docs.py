@@ -5,8 +5,8 @@
   Parameters that match the signature, Returns, Examples, no unknown section; so do their
   public methods (``fit``, ``transform``, ``forward`` ...).
 - Every fitted attribute of an estimator (a public attribute ending in ``_``) is documented
-  under "Attributes": found by fitting the tiny instance of the class's own Examples section,
-  and by reading the ``self.<name>_ = ...`` assignments in the class's source.
+  under "Attributes": found by fitting the class's tiny instances of the estimator-check
+  registry, and by reading the ``self.<name>_ = ...`` assignments in the class's source.
 - The API reference covers every public subpackage; gallery examples name in their docstring
   only the classes they use.
 - The site builds offline, with warnings as errors, without executing the gallery.
@@ -18,7 +18,6 @@ exported.
 from __future__ import annotations
 
 import ast
-import doctest
 import importlib
 import inspect
 import os
@@ -30,6 +29,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 numpydoc_validate = pytest.importorskip("numpydoc.validate")
@@ -155,53 +155,28 @@ def _is_fitted_name(name: str) -> bool:
     return name.endswith("_") and not name.startswith("_") and not name.endswith("__")
 
 
-_FIT_METHODS = ("fit", "fit_transform", "fit_predict", "fit_resample", "partial_fit")
+def _fitted_registry_instances(cls):
+    """The class's tiny instances of ``tests/test_common.py``'s registry, fitted on a small
+    numeric data set (2-D: single-channel windows). The Examples sections themselves run once,
+    in the doctest run of the suite (``--doctest-modules``), not again here."""
+    from sklearn.base import clone
+    from sklearn.datasets import make_blobs
+    from test_common import REGISTRY
 
-
-def _fitted_by_examples(cls, tmp_path):
-    """Run the class's Examples section; return the instances of ``cls`` it fitted.
-
-    Every ``fit``-like method of the class is wrapped for the run so that an instance is
-    found however the example uses it (kept in a variable, chained, inside a Pipeline).
-    """
+    X, y = make_blobs(n_samples=30, centers=3, n_features=16, random_state=0)
+    X = (X - X.min()).astype(np.float32)
     fitted = []
-
-    def recording(method):
-        def wrapper(self, *args, **kwargs):
-            out = method(self, *args, **kwargs)
-            if isinstance(self, cls):
-                fitted.append(self)
-            return out
-
-        return wrapper
-
-    patched = {}
-    for name in _FIT_METHODS:
-        if hasattr(cls, name):
-            patched[name] = vars(cls).get(name, _MISSING)
-            setattr(cls, name, recording(getattr(cls, name)))
-    parser = doctest.DocTestParser()
-    namespace = {"__name__": "__docs_example__"}
-    cwd = os.getcwd()
-    os.chdir(tmp_path)  # an example writing a file writes it here
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for example in parser.get_examples(inspect.getdoc(cls) or ""):
-                if example.options.get(doctest.SKIP):
-                    continue
-                exec(compile(example.source, f"<{cls.__name__} example>", "exec"), namespace)
-    finally:
-        os.chdir(cwd)
-        for name, original in patched.items():
-            if original is _MISSING:
-                delattr(cls, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for est in REGISTRY[cls][0]:
+            est = clone(est)
+            if hasattr(est, "fit_resample"):
+                est.fit_resample(X, y)
             else:
-                setattr(cls, name, original)
+                est.fit(X, y)
+            fitted.append(est)
     return fitted
 
-
-_MISSING = object()
 
 # bases are checked through their subclasses, whose sources include the bases' assignments
 ESTIMATORS = [
@@ -212,12 +187,12 @@ ESTIMATORS = [
 
 
 @pytest.mark.parametrize(("path", "cls"), ESTIMATORS, ids=[p for p, _ in ESTIMATORS])
-def test_fitted_attributes_documented(path, cls, tmp_path):
+def test_fitted_attributes_documented(path, cls):
     documented = _documented_attributes(cls)
     expected = _assigned_fitted_attributes(cls)
-    fitted = _fitted_by_examples(cls, tmp_path)
-    assert fitted, f"{path}: the Examples section should fit an instance of the class"
-    for est in fitted:
+    examples = "\n".join(ClassDoc(cls)["Examples"])
+    assert f"{cls.__name__}(" in examples, f"{path}: the Examples section should use the class"
+    for est in _fitted_registry_instances(cls):
         expected |= {k for k in vars(est) if _is_fitted_name(k)}
     missing = sorted(expected - documented)
     assert not missing, f"{path}: fitted attributes missing from 'Attributes': {missing}"

@@ -3,28 +3,64 @@
 A deep classifier is a plain ``ClassifierMixin, BaseEstimator``: ``__init__`` stores its explicit
 hyper-parameters, and ``fit`` validates the data, encodes the labels, prepares the inputs, infers
 their shapes into fitted attributes and builds a skorch net (:class:`skemotion._training.
-SkemotionClassifierNet`) as ``net_``, trained by the package's one training runtime
-(:mod:`skemotion._training`).
+SkemotionClassifierNet`) as ``net_``, trained by the package's one training path
+(:func:`skemotion._training.fit_net`). The documentation page "Adding a model" walks through a
+complete subclass.
 
-The input stage
----------------
-A subclass says how its inputs are prepared, through hooks that the base calls in one order:
+Writing a subclass
+------------------
+``__init__`` takes, keyword-only after the architecture, every shared parameter documented in
+:class:`DeepClassifierBase` (``lr``, ``max_epochs``, ``batch_size``, ``optimizer``,
+``weight_decay``, ``lr_schedule``, ``early_stopping``, ``validation_fraction``, ``patience``,
+``min_epochs``, ``augment``, ``subject_adversarial``, ``adapt_bn``, ``device``, ``precision``,
+``num_workers``, ``random_state``, ``callbacks``, ``verbose``) and only stores them;
+``_parameter_constraints`` extends ``DeepClassifierBase._parameter_constraints`` with one entry
+per architecture parameter (scikit-learn's declarative validation, run first in ``fit``).
 
-1. ``_fit_state(X, y, extras)`` learns preprocessing state from the validated training windows
-   and returns it as a dict of fitted attributes (e.g. ``{"scale_": 2.3}``); the base sets them,
-   in this one place;
-2. ``_prepare(X)`` turns validated windows into the network's input, batched, once per
+The hooks (protected API: names, arguments and return values are kept stable)
+------------------------------------------------------------------------------
+``fit`` calls them in this order; only :meth:`~DeepClassifierBase._build_module` is required.
+
+0. ``_check_params()``: checks across parameters (or inside one) that the constraints cannot
+   express; raise ``ValueError`` naming the estimator and the argument. Runs before any data
+   is read. Call ``super()._check_params()``.
+1. ``_min_times() -> int``: the shortest window (samples) the network accepts; shorter windows
+   are refused with a clear error before anything is built.
+2. ``_fit_extras(X, fit_params) -> dict``: validates extra ``fit`` keyword arguments (such as
+   paired clean signals) into the ``extras`` dict given to 3 and 5; by default any extra
+   argument is a ``TypeError``.
+3. ``_fit_state(X, y, extras) -> dict``: preprocessing state learnt from the validated training
+   windows ``X`` (float32, ``(n, C, T)``) and encoded labels ``y`` (int64, ``0..K-1``),
+   returned as a dict of fitted attributes (e.g. ``{"scale_": 2.3}``); the base sets them, in
+   this one place, before 4.
+4. ``_prepare(X)``: turns validated windows into the network's input, batched, once per
    ``fit``/``predict`` call (never per epoch): an array, or a dict of named arrays for a
-   multi-input network (its ``forward`` takes them as keyword arguments);
-3. ``_training_inputs(X, prepared, extras)`` adds what only training needs (reconstruction
-   targets ...); by default the prepared input itself;
-4. ``_build_module(input_shape, n_classes)`` builds the network from the per-window shape of the
-   prepared input (a tuple, or a dict name -> tuple);
-5. ``_batch_transform()`` optionally returns a transform run on every batch on the training
-   device (on-the-fly augmentation, an STFT ...).
+   multi-input network (its ``forward`` takes them as keyword arguments). Also called by
+   ``predict``, with the state of 3.
+5. ``_training_inputs(X, prepared, extras)``: what skorch trains on (adds reconstruction
+   targets ...); by default the prepared input itself.
+6. ``_build_module(input_shape, n_classes) -> torch.nn.Module``: a freshly initialised network
+   mapping a batch of prepared inputs to logits ``(batch, n_classes)`` (or to a dict holding
+   them, with ``_net_kwargs`` giving the criterion that reads it). ``input_shape`` is the
+   per-window shape of the prepared input (a tuple, or a dict name -> tuple).
+7. ``_batch_transform()``: optionally a callable ``f(x, training) -> x`` run on every batch
+   once it is on the training device (training, validation and inference); a stochastic one
+   defines ``reset(seed)``.
+8. ``_net_kwargs() -> dict``: extra arguments of the skorch net (a criterion, loss weights,
+   ``_net_class`` for a custom loss).
+9. ``_augmenter(transforms, inputs)``: where the ``augment`` transforms act when the prepared
+   input is not the signal windows themselves.
 
-``_fit_extras(X, fit_params)`` validates extra ``fit`` arguments (such as paired clean signals)
-into the ``extras`` dict given to 1 and 3.
+The random-number contract: ``_build_module`` and everything in training draw from one torch
+stream seeded once from ``random_state`` (:func:`~skemotion._training.fit_net`), so a hook must
+draw its randomness from torch's global generator (or a generator seeded from it, as
+``reset(seed)`` receives), never from an unseeded source; the caller's global random states
+are restored afterwards. ``fit`` with an int ``random_state`` is then deterministic on CPU.
+
+The precision contract: the network runs under autocast (``"bf16"``, ``"16-mixed"``), so
+``forward`` must not force float32 or float16 itself; losses are computed in float32 from the
+outputs; with ``"16-mixed"`` the gradients are scaled, and callbacks (``on_grad_computed``)
+see them unscaled. Returned probabilities are float32 whatever the precision.
 """
 
 from __future__ import annotations
@@ -186,8 +222,7 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         Learning rate over the epochs: None keeps ``lr``; ``"cosine"`` anneals it from ``lr``
         towards 0 along half a cosine over ``max_epochs`` epochs (skorch's ``LRScheduler`` with
         ``CosineAnnealingLR``, stepped once per epoch; with early stopping the schedule still
-        spans ``max_epochs``). A subclass whose ``__init__`` does not take it trains at a
-        constant rate.
+        spans ``max_epochs``).
     early_stopping : bool or "refit"
         Hold out ``validation_fraction`` of the *groups* passed to ``fit`` (trials or subjects,
         never random windows) and, from epoch ``min_epochs`` on, stop when the validation loss
@@ -293,11 +328,17 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
 
     # --- hooks for subclasses ------------------------------------------------------------
     def _build_module(self, input_shape, n_classes: int) -> torch.nn.Module:
-        """Return a freshly initialised ``nn.Module`` mapping prepared inputs to logits."""
+        """Return a freshly initialised ``nn.Module`` mapping prepared inputs to logits.
+
+        ``input_shape`` is the per-window shape of the prepared input (a tuple, or a dict
+        name -> tuple for a dict input); ``n_classes`` the number of classes. Called inside
+        the seeded random stream of ``fit``: the initialisation follows ``random_state``.
+        Required.
+        """
         raise TypeError(f"{type(self).__name__} must implement _build_module.")
 
     def _min_times(self) -> int:
-        """Shortest window the network accepts."""
+        """Shortest window (samples) the network accepts; 1 by default."""
         return 1
 
     def _fit_extras(self, X, fit_params: dict) -> dict:
@@ -308,23 +349,38 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         return {}
 
     def _fit_state(self, X, y, extras: dict) -> dict:
-        """Preprocessing state learnt from the training windows, as fitted attributes."""
+        """Preprocessing state learnt from the training windows, as fitted attributes.
+
+        ``X`` are the validated windows, ``y`` the encoded labels (int64, ``0..K-1``),
+        ``extras`` what :meth:`_fit_extras` returned. Returns ``{name_: value}``; none by
+        default.
+        """
         return {}
 
     def _prepare(self, X):
-        """The network's input from validated windows (an array or a dict of arrays)."""
+        """The network's input from validated windows (an array or a dict of arrays).
+
+        Called once per ``fit`` and per ``predict``/``predict_proba`` call, after the fitted
+        state is set; the windows themselves by default.
+        """
         return X
 
     def _training_inputs(self, X, prepared, extras: dict):
-        """What skorch trains on; by default the prepared input."""
+        """What skorch trains on (the prepared input plus training-only targets); by default
+        the prepared input."""
         return prepared
 
     def _batch_transform(self):
-        """Per-batch transform on the training device, or None."""
+        """Per-batch transform ``f(x, training) -> x`` on the training device, or None.
+
+        A stochastic transform defines ``reset(seed)``, called at the start of training with
+        a seed drawn from the seeded stream.
+        """
         return None
 
     def _net_kwargs(self) -> dict:
-        """Extra keyword arguments for the skorch net (criterion, loss weights ...)."""
+        """Extra keyword arguments for the skorch net (criterion, loss weights ...); they
+        override the shared ones."""
         return {}
 
     def _augmenter(self, transforms, inputs) -> BatchAugmenter:
