@@ -100,6 +100,9 @@ TRAINING_CONSTRAINTS = {
 }
 
 
+_DIVERGED_HINT = "Likely cause: a learning rate too high for this network "
+
+
 class TrainingDivergedError(FloatingPointError):
     """The training loss became NaN or infinite."""
 
@@ -449,18 +452,22 @@ class SkemotionNet(NeuralNet):
             Xi, yi = self._to_device(Xi), self._to_device(yi)
             batch = self.augmenter(Xi, yi)
         step = super().train_step(batch, **fit_params)
-        loss = step["loss"]
-        if not bool(torch.isfinite(loss.detach()).all()):
-            epoch = len(self.history)
-            n_batch = len(self.history[-1]["batches"]) if epoch else 1  # current one included
-            lr = getattr(self, "lr", None)
-            raise TrainingDivergedError(
-                f"{self.estimator_name or type(self).__name__}: training diverged at epoch "
-                f"{epoch}, batch {n_batch}: the training loss is {float(loss.detach())}. "
-                f"Likely cause: a learning rate too high for this network (lr={lr}) or inputs "
-                "on a very large scale; lower lr, standardise X, or clip gradients."
-            )
+        self.check_finite_loss(step["loss"])
         return step
+
+    def check_finite_loss(self, loss, which: str = "training") -> None:
+        """Raise :class:`TrainingDivergedError` naming the estimator, the epoch and the batch
+        when ``loss`` (of the current training batch) is not finite."""
+        if bool(torch.isfinite(loss.detach()).all()):
+            return
+        epoch = len(self.history)
+        n_batch = len(self.history[-1]["batches"]) if epoch else 1  # current one included
+        raise TrainingDivergedError(
+            f"{self.estimator_name or type(self).__name__}: training diverged at epoch {epoch}, "
+            f"batch {n_batch}: the {which} loss is {float(loss.detach())}. {_DIVERGED_HINT}"
+            f"(lr={getattr(self, 'lr', None)}) or inputs on a very large scale; lower lr, "
+            "standardise X, or clip gradients."
+        )
 
 
 class SkemotionClassifierNet(SkemotionNet, NeuralNetClassifier):
@@ -1075,7 +1082,7 @@ def check_finite_state(net) -> None:
                     raise TrainingDivergedError(
                         f"{net.estimator_name or type(net).__name__}: training diverged on its "
                         f"last optimisation step (epoch {len(net.history)}): the {kind} "
-                        f"{pname!r} is not finite. Likely cause: a learning rate too high "
+                        f"{pname!r} is not finite. {_DIVERGED_HINT}"
                         f"(lr={getattr(net, 'lr', None)}) or inputs on a very large scale; "
                         "lower lr, standardise X, or clip gradients."
                     )

@@ -18,7 +18,6 @@ from .._montages import MONTAGES, check_unique_channels
 from .._training import (
     TRAINING_CONSTRAINTS,
     SkemotionNet,
-    TrainingDivergedError,
     check_precision,
     fit_net,
     resolve_device,
@@ -136,7 +135,7 @@ class _ESCGANNet(SkemotionNet):
             x_rec=x_rec, edit=edit, z=z, realness=realness, logits=logits, target=target, perm=perm
         )
         loss_g = self.get_loss(outputs, y, X=x, training=True)
-        self._check_finite("generator", loss_g)
+        self.check_finite_loss(loss_g, "generator")
         (loss_g if scaler is None else scaler.scale(loss_g)).backward()
         self.notify(
             "on_grad_computed",
@@ -160,22 +159,11 @@ class _ESCGANNet(SkemotionNet):
             fake_label=self.fake_label,
             fake_class_weight=self.fake_class_weight,
         )
-        self._check_finite("discriminator", loss_d)
+        self.check_finite_loss(loss_d, "discriminator")
         (loss_d if scaler is None else scaler.scale(loss_d)).backward()
         self._step(self.discriminator_optimizer_, scaler)
         self.history.record_batch("train_d_loss", float(loss_d.detach()))
         return {"loss": loss_g, "y_pred": edit.detach()}
-
-    def _check_finite(self, which, value):
-        if bool(torch.isfinite(value.detach())):
-            return
-        epoch = len(self.history)
-        n_batch = len(self.history[-1]["batches"]) if epoch else 1
-        raise TrainingDivergedError(
-            f"{self.estimator_name}: training diverged at epoch {epoch}, batch {n_batch}: the "
-            f"{which} loss is {float(value.detach())}. Likely cause: a learning rate too high "
-            f"for the GAN (lr={self.lr}); lower lr."
-        )
 
     def edit_and_judge(self, X, target, batch_size):
         """Edit ``X`` into ``target`` (eval mode, no gradients) and judge the edits.
