@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from skemotion.datasets._montages import EMOTIV14, GAMEEMO14
+from skemotion._montages import EMOTIV14, GAMEEMO14
 
 # ----------------------------------------------------------------------------- Python 2 pickles
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.interpolate import griddata
 
-from skemotion.datasets._montages import DEAP32, EMOTIV14, GRID_9X9, SEED62
+from skemotion._montages import DEAP32, EMOTIV14, GRID_9X9, SEED62
 from skemotion.features import DifferentialEntropy, ElectrodeGrid
 from skemotion.features.functional import electrode_grid, electrode_positions_2d
 

@@ -5,10 +5,10 @@ import pytest
 import torch
 from sklearn.metrics import balanced_accuracy_score
 
+from skemotion._montages import DEAP32, EMOTIV14, SEED62
 from skemotion.classifiers import SSTEmotionNetClassifier
 from skemotion.classifiers import sstemotionnet as sst_clf
 from skemotion.datasets import make_eeg_emotion
-from skemotion.datasets._montages import DEAP32, EMOTIV14, SEED62
 from skemotion.features import DifferentialEntropy, ElectrodeGrid
 from skemotion.features.functional import electrode_positions_2d
 from skemotion.models import SSTEmotionNet

@@ -11,21 +11,16 @@ import scipy.io
 from tqdm.auto import tqdm
 
 from .._montages import EMOTIV14
-from ._base import make_dataset_bunch
+from ._checks import check_choice, check_ids, check_path, check_verbose
 from ._loading import (
     DatasetFormatError,
     TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_rating_target,
-    check_verbose,
-    rating_target,
-    rating_target_names,
+    Windowing,
+    index_files,
+    select_subjects,
     warn_skipped,
 )
-from ._windowing import n_windows, window_params
+from ._targets import RatingTarget
 
 LOADER = "load_amigos"
 SFREQ = 128.0
@@ -65,19 +60,14 @@ def list_amigos_files(path) -> dict[int, Path]:
     """``{participant: file}``; files may sit in ``path`` or one folder each below it."""
     root = check_path(path, LOADER)
     candidates = [root] if root.is_file() else [*root.glob("*.mat"), *root.glob("*/*.mat")]
-    found: dict[int, Path] = {}
-    for f in sorted(candidates):
-        m = _FILE_RE.match(f.name)
-        if not m:
-            continue
-        s = int(m.group(1))
-        if s in found:
-            raise DatasetFormatError(
-                f"{LOADER}: participant {s} has two files, {str(found[s])!r} and {str(f)!r}; "
-                "keep one."
-            )
-        found[s] = f
-    return found
+    return index_files(
+        sorted(candidates),
+        _FILE_RE,
+        lambda m: int(m.group(1)),
+        lambda s, a, b: (
+            f"{LOADER}: participant {s} has two files, {str(a)!r} and {str(b)!r}; keep one."
+        ),
+    )
 
 
 def _read_file(file: Path) -> dict:
@@ -206,25 +196,22 @@ def load_amigos(
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     session_ids = check_ids(sessions, "sessions", (1, 2), LOADER) or [1, 2]
     check_choice(modality, "modality", list(MODALITIES), LOADER)
-    check_rating_target(target, threshold, comparison, SCALES, LOADER)
+    rating = RatingTarget.check(target, threshold, comparison, SCALES, LOADER)
     check_choice(nan_policy, "nan_policy", NAN_POLICIES, LOADER)
     verbose = check_verbose(verbose, LOADER)
     cols, ch_names = MODALITIES[modality]
 
     found = list_amigos_files(root)
-    if subject_ids is None:
-        if not found:
-            raise FileNotFoundError(
-                f"{LOADER}: no Data_Preprocessed_PXX.mat under {str(root)!r} (directly or one "
-                "folder down); expected the AMIGOS preprocessed data."
-            )
-        subject_ids = sorted(found)
-    for s in subject_ids:
-        if s not in found:
-            raise FileNotFoundError(
-                f"{LOADER}: participant {s} requested but Data_Preprocessed_P{s:02d}.mat is not "
-                f"under {str(root)!r}."
-            )
+    subject_ids = select_subjects(
+        subject_ids,
+        found,
+        f"{LOADER}: no Data_Preprocessed_PXX.mat under {str(root)!r} (directly or one folder "
+        "down); expected the AMIGOS preprocessed data.",
+        lambda s: (
+            f"{LOADER}: participant {s} requested but Data_Preprocessed_P{s:02d}.mat is "
+            f"not under {str(root)!r}."
+        ),
+    )
     trial_idx = [t for t in range(N_TRIALS) if (1 if t < N_SHORT else 2) in session_ids]
 
     sources: list[TrialSource] = []
@@ -244,23 +231,22 @@ def load_amigos(
                     f"{LOADER}: {str(file)!r} joined_data trial {t + 1} is a {raw.shape} "
                     f"{raw.dtype} array; expected (n_samples, 17) numbers at 128 Hz."
                 )
-            rating = np.asarray(content["labels_selfassessment"][t], dtype=float).ravel()
-            if rating.size < 5 or np.isnan(rating[:4]).any():
+            assessed = np.asarray(content["labels_selfassessment"][t], dtype=float).ravel()
+            if assessed.size < 5 or np.isnan(assessed[:4]).any():
                 skipped.append(f"{where} (no self-assessment)")
                 continue
-            labels = dict(zip(SELF_ASSESSMENT, map(float, rating)))
+            labels = dict(zip(SELF_ASSESSMENT, map(float, assessed)))
             x = np.ascontiguousarray(raw[:, cols].T, dtype=np.float32)
             x, bad = _fix_nans(x, nan_policy, f"{str(file)!r} trial {t + 1}")
             if bad is not None:
                 n_bad_samples += int(bad.sum())
             sources.append(
-                TrialSource(
+                TrialSource.held(
+                    x,
                     subject=s,
                     session=1 if t < N_SHORT else 2,
                     trial=t + 1,
-                    n_samples=x.shape[1],
-                    load=lambda x=x: x,
-                    target=rating_target(labels, target, threshold, comparison),
+                    target=rating.encode(labels),
                     labels={"video_id": _video_id(content["VideoIDs"][t]), **labels},
                     bad=bad,
                 )
@@ -270,18 +256,14 @@ def load_amigos(
     warn_skipped(LOADER, "trials", skipped)
     if not sources:
         raise ValueError(f"{LOADER}: no usable trial in the selection {subject_ids}.")
-    n_expected = _count_windows(sources, window_seconds, overlap)
-    out = assemble_windows(
-        sources,
-        loader=LOADER,
-        n_channels=len(cols),
-        sfreq=SFREQ,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        y_dtype=np.float64 if threshold is None else np.int64,
-        verbose=verbose,
+    about = (
+        f"AMIGOS preprocessed {modality.upper()} (128 Hz), participants {subject_ids}, "
+        f"sessions {session_ids}, {rating}, nan_policy={nan_policy!r}"
     )
-    n_dropped = n_expected - len(out["y"])
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose)
+    n_expected = windowing.count(sources)
+    data = windowing.bunch(sources, ch_names=ch_names, target=rating, about=about)
+    n_dropped = n_expected - len(data.y)
     if n_dropped:
         warnings.warn(
             f"{LOADER}: left out {n_dropped} of {n_expected} windows holding NaN "
@@ -289,21 +271,5 @@ def load_amigos(
             UserWarning,
             stacklevel=2,
         )
-    return make_dataset_bunch(
-        **out,
-        sfreq=SFREQ,
-        ch_names=ch_names,
-        target_names=rating_target_names(target, threshold),
-        n_nan_windows_dropped=n_dropped,
-        description=(
-            f"AMIGOS preprocessed {modality.upper()} (128 Hz), participants {subject_ids}, "
-            f"sessions {session_ids}, target={target!r}, threshold={threshold!r} "
-            f"({comparison}), nan_policy={nan_policy!r}, {window_seconds} s windows, "
-            f"overlap {overlap}."
-        ),
-    )
-
-
-def _count_windows(sources, window_seconds, overlap) -> int:
-    length, step = window_params(SFREQ, window_seconds, overlap, where=LOADER)
-    return sum(n_windows(src.n_samples, length, step) for src in sources)
+    data["n_nan_windows_dropped"] = n_dropped
+    return data

@@ -9,21 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from .._montages import DEAP32
-from ._base import make_dataset_bunch
+from ._checks import check_baseline, check_choice, check_ids, check_path, check_verbose
 from ._loading import (
     DatasetFormatError,
     TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_rating_target,
-    check_verbose,
-    rating_target,
-    rating_target_names,
+    Windowing,
     read_py2_pickle,
     remove_baseline,
+    select_subjects,
 )
+from ._targets import RatingTarget
 
 LOADER = "load_deap"
 SFREQ = 128.0
@@ -194,27 +189,22 @@ def load_deap(
     """
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
-    check_rating_target(target, threshold, comparison, SCALES, LOADER)
+    rating = RatingTarget.check(target, threshold, comparison, SCALES, LOADER)
     ch_idx = _channel_indices(channels)
-    if not (baseline is None or (isinstance(baseline, str) and baseline in ("segment", "mean"))):
-        raise ValueError(f"{LOADER}: baseline must be None, 'segment' or 'mean'; got {baseline!r}.")
+    check_baseline(baseline, LOADER)
     verbose = check_verbose(verbose, LOADER)
 
     folder = _data_dir(root)
     found = list_deap_files(root)
-    if subject_ids is None:
-        if not found:
-            raise FileNotFoundError(
-                f"{LOADER}: no s01.dat ... s32.dat (or .mat) in {str(folder)!r}; expected the "
-                "DEAP data_preprocessed_python or data_preprocessed_matlab folder."
-            )
-        subject_ids = sorted(found)
-    for s in subject_ids:
-        if s not in found:
-            raise FileNotFoundError(
-                f"{LOADER}: subject {s} requested but {str(folder / f's{s:02d}.dat')!r} "
-                "does not exist."
-            )
+    subject_ids = select_subjects(
+        subject_ids,
+        found,
+        f"{LOADER}: no s01.dat ... s32.dat (or .mat) in {str(folder)!r}; expected the DEAP "
+        "data_preprocessed_python or data_preprocessed_matlab folder.",
+        lambda s: (
+            f"{LOADER}: subject {s} requested but {str(folder / f's{s:02d}.dat')!r} does not exist."
+        ),
+    )
 
     # The first file fixes the per-file layout every other file must share.
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -237,7 +227,7 @@ def load_deap(
             data, labels = cache[subject]
             scores = dict(zip(SCALES, map(float, labels[t])))
             src.labels = scores
-            src.target = rating_target(scores, target, threshold, comparison)
+            src.target = rating.encode(scores)
             trial = data[t, ch_idx]
             return remove_baseline(
                 trial[:, BASELINE_SAMPLES:],
@@ -257,28 +247,15 @@ def load_deap(
             )
             src.load = make_load(src, s, t)
             sources.append(src)
-    out = assemble_windows(
-        sources,
-        loader=LOADER,
-        n_channels=len(ch_idx),
-        sfreq=SFREQ,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        y_dtype=np.float64 if threshold is None else np.int64,
-        verbose=verbose,
+    about = (
+        f"DEAP preprocessed (128 Hz), {len(subject_ids)} subjects, {rating}, baseline={baseline!r}"
+    )
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose)
+    data = windowing.bunch(
+        sources, ch_names=[DEAP40[i] for i in ch_idx], target=rating, about=about
     )
     cache.clear()
-    return make_dataset_bunch(
-        **out,
-        sfreq=SFREQ,
-        ch_names=[DEAP40[i] for i in ch_idx],
-        target_names=rating_target_names(target, threshold),
-        description=(
-            f"DEAP preprocessed (128 Hz), {len(subject_ids)} subjects, target={target!r}, "
-            f"threshold={threshold!r} ({comparison}), baseline={baseline!r}, "
-            f"{window_seconds} s windows, overlap {overlap}."
-        ),
-    )
+    return data
 
 
 def _channel_indices(channels) -> list[int]:

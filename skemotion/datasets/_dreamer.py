@@ -8,20 +8,9 @@ import numpy as np
 import scipy.io
 
 from .._montages import EMOTIV14
-from ._base import make_dataset_bunch
-from ._loading import (
-    DatasetFormatError,
-    TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_rating_target,
-    check_verbose,
-    rating_target,
-    rating_target_names,
-    remove_baseline,
-)
+from ._checks import check_baseline, check_choice, check_ids, check_path, check_verbose
+from ._loading import DatasetFormatError, TrialSource, Windowing, remove_baseline
+from ._targets import RatingTarget
 
 LOADER = "load_dreamer"
 N_SUBJECTS = 23
@@ -169,9 +158,8 @@ def load_dreamer(
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     check_choice(modality, "modality", ("eeg", "ecg"), LOADER)
-    check_rating_target(target, threshold, comparison, SCALES, LOADER)
-    if not (baseline is None or (isinstance(baseline, str) and baseline in ("segment", "mean"))):
-        raise ValueError(f"{LOADER}: baseline must be None, 'segment' or 'mean'; got {baseline!r}.")
+    rating = RatingTarget.check(target, threshold, comparison, SCALES, LOADER)
+    check_baseline(baseline, LOADER)
     verbose = check_verbose(verbose, LOADER)
     file = _find_file(root)
     data, rates, electrodes = _read(file)
@@ -243,28 +231,10 @@ def load_dreamer(
                     trial=t + 1,
                     n_samples=stim.shape[0],
                     load=load,
-                    target=rating_target(labels, target, threshold, comparison),
+                    target=rating.encode(labels),
                     labels={**labels, **meta},
                 )
             )
-    out = assemble_windows(
-        sources,
-        loader=LOADER,
-        n_channels=n_ch,
-        sfreq=sfreq,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        y_dtype=np.float64 if threshold is None else np.int64,
-        verbose=verbose,
-    )
-    return make_dataset_bunch(
-        **out,
-        sfreq=sfreq,
-        ch_names=ch_names,
-        target_names=rating_target_names(target, threshold),
-        description=(
-            f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}, "
-            f"threshold={threshold!r} ({comparison}), baseline={baseline!r}, "
-            f"{window_seconds} s windows, overlap {overlap}."
-        ),
-    )
+    about = f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, {rating}, baseline={baseline!r}"
+    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose)
+    return windowing.bunch(sources, ch_names=ch_names, target=rating, about=about)

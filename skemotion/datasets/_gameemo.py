@@ -9,45 +9,40 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._montages import GAMEEMO14
-from ._base import make_dataset_bunch
+from ._checks import check_choice, check_ids, check_path, check_verbose
 from ._loading import (
     DatasetFormatError,
     TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_verbose,
+    Windowing,
+    index_files,
+    present_pairs,
+    select_subjects,
     warn_missing,
 )
+from ._targets import ClassCodes
 
 LOADER = "load_gameemo"
 SFREQ = 128.0
 N_SUBJECTS = 28
 GAMES = {1: "boring", 2: "calm", 3: "horror", 4: "funny"}
 TARGETS = {
-    "game": ({1: 0, 2: 1, 3: 2, 4: 3}, ["boring", "calm", "horror", "funny"]),
-    "binary": ({1: 0, 2: 0, 3: 1, 4: 1}, ["boring_calm", "horror_funny"]),
+    "game": ClassCodes({1: 0, 2: 1, 3: 2, 4: 3}, ["boring", "calm", "horror", "funny"]),
+    "binary": ClassCodes({1: 0, 2: 0, 3: 1, 4: 1}, ["boring_calm", "horror_funny"]),
 }
 _FILE_RE = re.compile(r"^S(\d{2})G([1-4])AllChannels\.csv$", re.IGNORECASE)
 
 
 def list_gameemo_files(path) -> dict[tuple[int, int], Path]:
     """``{(subject, game): csv}`` of the preprocessed CSV files anywhere under ``path``."""
-    root = check_path(path, LOADER)
-    found: dict[tuple[int, int], Path] = {}
-    for f in sorted(root.rglob("*.csv")):
-        m = _FILE_RE.match(f.name)
-        if not m:
-            continue
-        key = (int(m.group(1)), int(m.group(2)))
-        if key in found:
-            raise DatasetFormatError(
-                f"{LOADER}: two files for subject {key[0]} game {key[1]}: {str(found[key])!r} "
-                f"and {str(f)!r}; keep one."
-            )
-        found[key] = f
-    return found
+    return index_files(
+        sorted(check_path(path, LOADER).rglob("*.csv")),
+        _FILE_RE,
+        lambda m: (int(m.group(1)), int(m.group(2))),
+        lambda key, a, b: (
+            f"{LOADER}: two files for subject {key[0]} game {key[1]}: "
+            f"{str(a)!r} and {str(b)!r}; keep one."
+        ),
+    )
 
 
 def read_gameemo_csv(file: Path) -> np.ndarray:
@@ -173,64 +168,36 @@ def load_gameemo(
     game_ids = check_ids(games, "games", (1, 2, 3, 4), LOADER)
     check_choice(target, "target", list(TARGETS), LOADER)
     verbose = check_verbose(verbose, LOADER)
-    codes, names = TARGETS[target]
+    classes = TARGETS[target]
 
     found = list_gameemo_files(root)
-    wanted = game_ids or [1, 2, 3, 4]
-    if subject_ids is None:
-        subject_ids = sorted({s for s, _ in found})  # every subject of the copy
-        if not subject_ids:
-            raise FileNotFoundError(
-                f"{LOADER}: no SxxGyAllChannels.csv under {str(root)!r}; expected the GAMEEMO "
-                "folder ((S01)/Preprocessed EEG Data/.csv format/S01G1AllChannels.csv ...)."
-            )
-    keys, absent = [], []
-    for s in subject_ids:
-        has_any = any((s, g) in found for g in wanted)
-        for g in wanted:
-            name = f"S{s:02d}G{g}AllChannels.csv"
-            if (s, g) in found:
-                keys.append((s, g))
-            elif game_ids is None and has_any:
-                absent.append(name)
-            else:
-                raise FileNotFoundError(
-                    f"{LOADER}: subject {s} game {g} requested but {name} is not under "
-                    f"{str(root)!r}."
-                )
+    subject_ids = select_subjects(
+        subject_ids,
+        {s for s, _ in found},  # every subject of the copy
+        f"{LOADER}: no SxxGyAllChannels.csv under {str(root)!r}; expected the GAMEEMO folder "
+        "((S01)/Preprocessed EEG Data/.csv format/S01G1AllChannels.csv ...).",
+    )
+    keys, absent = present_pairs(
+        subject_ids,
+        game_ids or [1, 2, 3, 4],
+        found,
+        game_ids is not None,
+        lambda s, g: f"S{s:02d}G{g}AllChannels.csv",
+        lambda s, g: (
+            f"{LOADER}: subject {s} game {g} requested but S{s:02d}G{g}AllChannels.csv "
+            f"is not under {str(root)!r}."
+        ),
+    )
     warn_missing(LOADER, "game file(s)", absent)
     sources = []
     for s, g in tqdm(keys, desc=LOADER, unit="file", disable=not verbose, leave=False):
         x = read_gameemo_csv(found[(s, g)])
-        sources.append(
-            TrialSource(
-                subject=s,
-                session=1,
-                trial=g,
-                n_samples=x.shape[1],
-                load=lambda x=x: x,
-                target=codes[g],
-                labels={"game": g, "game_name": GAMES[g]},
-            )
-        )
+        labels = {"game": g, "game_name": GAMES[g]}
+        sources.append(TrialSource.held(x, s, 1, g, target=classes.codes[g], labels=labels))
         del x
-    out = assemble_windows(
-        sources,
-        loader=LOADER,
-        n_channels=14,
-        sfreq=SFREQ,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        verbose=False,
+    about = (
+        f"GAMEEMO preprocessed EEG (128 Hz), subjects {subject_ids}, games "
+        f"{game_ids or 'present'}, target={target!r}"
     )
-    return make_dataset_bunch(
-        **out,
-        sfreq=SFREQ,
-        ch_names=list(GAMEEMO14),
-        target_names=list(names),
-        description=(
-            f"GAMEEMO preprocessed EEG (128 Hz), subjects {subject_ids}, games "
-            f"{game_ids or 'present'}, "
-            f"target={target!r}, {window_seconds} s windows, overlap {overlap}."
-        ),
-    )
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap)
+    return windowing.bunch(sources, ch_names=GAMEEMO14, target=classes, about=about)

@@ -13,7 +13,7 @@ from scipy.signal import resample_poly
 from sklearn.utils import Bunch
 
 from .._montages import check_unique_channels
-from .._validation import check_ids
+from .._validation import check_ids, check_sfreq
 from ._base import make_dataset_bunch
 
 __all__ = ["harmonize"]
@@ -107,7 +107,7 @@ def harmonize(
     (4, 2)
     """
     names, items = _check_bunches(bunches)
-    sfreq = _check_sfreq(sfreq)
+    sfreq = check_sfreq(_FUNC, sfreq)
     if not (isinstance(length, str) and length in ("equal", "shortest")):
         raise ValueError(f"{_FUNC}: argument length must be 'equal' or 'shortest'; got {length!r}.")
     ch_names = _common_channels(items, names, channels)
@@ -242,17 +242,6 @@ def _check_bunches(bunches):
                 f"{_FUNC}: sfreq of dataset {name!r} must be a positive number; got {b['sfreq']!r}."
             )
     return names, [Bunch(**b) for b in items]
-
-
-def _check_sfreq(sfreq) -> float:
-    if (
-        isinstance(sfreq, bool)
-        or not isinstance(sfreq, numbers.Real)
-        or not np.isfinite(sfreq)
-        or sfreq <= 0
-    ):
-        raise ValueError(f"{_FUNC}: argument sfreq must be a positive number; got {sfreq!r}.")
-    return float(sfreq)
 
 
 def _common_channels(items, names, channels) -> list[str]:

@@ -65,8 +65,8 @@ def list_subjects(dataset: str, path) -> list[int]:
         return sorted({s for s, _ in list_gameemo_files(path)})
     if dataset == "wesad":
         return sorted(list_wesad_files(path))
+    from ._checks import check_path
     from ._dreamer import _find_file, _read
-    from ._loading import check_path
 
     data, _, _ = _read(_find_file(check_path(path, "list_subjects")))
     return list(range(1, data.shape[1] + 1))

@@ -1,5 +1,6 @@
-"""Machinery shared by the dataset loaders: argument checks, label encoding, and the window
-assembler that fills one preallocated array trial by trial.
+"""Machinery shared by the dataset loaders: finding and selecting the files of a local copy,
+and the window assembler that fills one preallocated array trial by trial (argument checks are
+in ``_checks.py``, label encodings in ``_targets.py``).
 
 Memory model: a loader describes each selected trial as a :class:`TrialSource` (its length and
 a ``load`` callable) before any signal is copied. :func:`assemble_windows` counts the windows,
@@ -12,22 +13,32 @@ concatenation (which would need twice ``X``).
 from __future__ import annotations
 
 import mmap
-import numbers
-import os
 import pickle
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from re import Match, Pattern
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..features._filtering import subtract_baseline
+from ._base import make_dataset_bunch
 from ._windowing import n_windows, window_params
 
-__all__ = ["DatasetFormatError", "TrialSource", "assemble_windows", "trial_id"]
+__all__ = [
+    "DatasetFormatError",
+    "TrialSource",
+    "Windowing",
+    "assemble_windows",
+    "index_files",
+    "present_pairs",
+    "select_subjects",
+    "trial_id",
+]
 
 
 class DatasetFormatError(ValueError):
@@ -51,6 +62,12 @@ class TrialSource:
     target: object = None
     labels: dict = field(default_factory=dict)
     bad: np.ndarray | None = None
+
+    @classmethod
+    def held(cls, x: np.ndarray, subject: int, session: int, trial: int, **meta) -> TrialSource:
+        """A trial whose signal ``x`` (n_channels, n_samples) is already in memory; ``meta``:
+        ``target``, ``labels``, ``bad``."""
+        return cls(subject, session, trial, x.shape[1], lambda: x, **meta)
 
 
 def assemble_windows(
@@ -155,6 +172,52 @@ def assemble_windows(
     }
 
 
+@dataclass(frozen=True)
+class Windowing:
+    """How a loader cuts its trials into windows: the loader's name (in messages), the
+    sampling rate, the loader's ``window_seconds`` and ``overlap``, and whether a progress bar
+    runs over the trials while their windows are copied."""
+
+    loader: str
+    sfreq: float
+    window_seconds: float
+    overlap: float
+    verbose: bool = False
+
+    def count(self, sources: Iterable[TrialSource]) -> int:
+        """Number of windows in ``sources``, before any window is left out for bad samples."""
+        length, step = window_params(
+            self.sfreq, self.window_seconds, self.overlap, where=self.loader
+        )
+        return sum(n_windows(src.n_samples, length, step) for src in sources)
+
+    def bunch(self, sources: list[TrialSource], *, ch_names, target, about: str, **extra) -> Bunch:
+        """Window ``sources`` (:func:`assemble_windows`) into the dataset Bunch.
+
+        ``target`` gives the class names and the dtype of ``y`` (a ``RatingTarget`` or
+        ``ClassCodes``); ``about`` starts the description, which ends with the windowing;
+        ``extra`` entries are stored in the Bunch.
+        """
+        out = assemble_windows(
+            sources,
+            loader=self.loader,
+            n_channels=len(ch_names),
+            sfreq=self.sfreq,
+            window_seconds=self.window_seconds,
+            overlap=self.overlap,
+            y_dtype=target.y_dtype,
+            verbose=self.verbose,
+        )
+        return make_dataset_bunch(
+            **out,
+            sfreq=self.sfreq,
+            ch_names=ch_names,
+            target_names=target.names,
+            description=f"{about}, {self.window_seconds} s windows, overlap {self.overlap}.",
+            **extra,
+        )
+
+
 def trial_id(subject: int, session: int, trial: int) -> np.int64:
     """``subject * 10**6 + session * 1000 + trial``: e.g. subject 2, session 3, trial 7 is
     2003007. Session and trial numbers must lie in 0-999."""
@@ -171,6 +234,83 @@ def _clean_windows(bad: np.ndarray, n: int, length: int, step: int) -> np.ndarra
     csum = np.concatenate([[0], np.cumsum(bad, dtype=np.int64)])
     starts = np.arange(n) * step
     return (csum[starts + length] - csum[starts]) == 0
+
+
+# --------------------------------------------------------------------------- files of a copy
+
+
+def index_files(
+    files: Iterable[Path],
+    pattern: Pattern,
+    key: Callable[[Match], object],
+    duplicate: Callable[[object, Path, Path], str],
+) -> dict:
+    """``{key(match): file}`` of the ``files`` whose name matches ``pattern`` (names only: a
+    file is reported by name when it is read). Two files with one key raise
+    :class:`DatasetFormatError` with the message ``duplicate(key, first, second)``."""
+    found: dict = {}
+    for f in files:
+        m = pattern.match(f.name)
+        if not m:
+            continue
+        k = key(m)
+        if k in found:
+            raise DatasetFormatError(duplicate(k, found[k], f))
+        found[k] = f
+    return found
+
+
+def select_subjects(
+    ids: list[int] | None,
+    present: Collection[int],
+    none_found: str,
+    missing: Callable[[int], str] | None = None,
+) -> list[int]:
+    """The subjects to load: ``ids`` (checked by ``check_ids``), or every subject ``present``
+    in the copy when ``ids`` is None.
+
+    Raises ``FileNotFoundError`` with the message ``none_found`` when the copy holds no subject
+    and, when ``missing`` is given, with ``missing(subject)`` for a selected subject that is
+    not ``present``.
+    """
+    if ids is None:
+        if not present:
+            raise FileNotFoundError(none_found)
+        return sorted(present)
+    if missing is not None:
+        for s in ids:
+            if s not in present:
+                raise FileNotFoundError(missing(s))
+    return ids
+
+
+def present_pairs(
+    subjects: Iterable[int],
+    parts: Sequence[int],
+    found: Mapping,
+    selected: bool,
+    absent: Callable[[int, int], str],
+    missing: Callable[[int, int], str],
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """The ``(subject, part)`` keys of ``found`` to load (parts are sessions or games), in
+    subject then part order, and the descriptions of the absent ones.
+
+    A part the user ``selected`` must be present: an absent one raises ``FileNotFoundError``
+    with ``missing(subject, part)``, as does a subject with none of ``parts``. When the parts
+    were not selected (None: all), a subject with some of them loads those, and each absent
+    part is listed as ``absent(subject, part)`` (for a warning about a partial copy).
+    """
+    keys, gone = [], []
+    for s in subjects:
+        has_any = any((s, p) in found for p in parts)
+        for p in parts:
+            if (s, p) in found:
+                keys.append((s, p))
+            elif not selected and has_any:
+                gone.append(absent(s, p))
+            else:
+                raise FileNotFoundError(missing(s, p))
+    return keys, gone
 
 
 # --------------------------------------------------------------------------- Python 2 pickles
@@ -197,131 +337,6 @@ def _decode_keys(obj):
     if isinstance(obj, list | tuple):
         return type(obj)(_decode_keys(v) for v in obj)
     return obj
-
-
-# --------------------------------------------------------------------------- argument checks
-
-
-def check_path(path, loader: str) -> Path:
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"{loader}: path must be a str or os.PathLike; got {type(path).__name__}.")
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise FileNotFoundError(f"{loader}: path {str(p)!r} does not exist.")
-    return p
-
-
-def check_choice(value, name: str, choices: Sequence, loader: str):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{loader}: {name} must be one of {list(choices)}; got {value!r}.")
-    return value
-
-
-def check_ids(value, name: str, known: Iterable[int], loader: str) -> list[int] | None:
-    """Normalise ``subjects=``/``sessions=``: None, an int or a sequence of known ints."""
-    if value is None:
-        return None
-    known = sorted(known)
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
-        value = [value]
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"{loader}: {name} must be None, an int or a list of ints; got {value!r}.")
-    out = []
-    for v in value:
-        if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"{loader}: {name} must contain ints; got {v!r} in {value!r}.")
-        if int(v) not in known:
-            raise ValueError(f"{loader}: {name} contains {v!r}; expected values in {known}.")
-        if int(v) not in out:
-            out.append(int(v))
-    if not out:
-        raise ValueError(f"{loader}: {name} is empty; pass None to select all.")
-    return sorted(out)
-
-
-def check_threshold(threshold, comparison: str, loader: str):
-    if threshold is not None and (
-        isinstance(threshold, bool | np.bool_)
-        or not isinstance(threshold, numbers.Real)
-        or not np.isfinite(threshold)
-    ):
-        raise ValueError(f"{loader}: threshold must be a finite number or None; got {threshold!r}.")
-    check_choice(comparison, "comparison", (">", ">="), loader)
-
-
-def check_verbose(verbose, loader: str) -> bool:
-    if not isinstance(verbose, bool | np.bool_ | int):
-        raise ValueError(f"{loader}: verbose must be a bool; got {verbose!r}.")
-    return bool(verbose)
-
-
-# --------------------------------------------------------------------------- label encoding
-
-QUADRANT_NAMES = ["LVLA", "LVHA", "HVLA", "HVHA"]
-
-
-def is_high(score: float, threshold: float, comparison: str) -> int:
-    return int(score >= threshold) if comparison == ">=" else int(score > threshold)
-
-
-def rating_target(scores: Mapping[str, float], target: str, threshold, comparison: str) -> object:
-    """Encode one trial's ratings: binary high/low, 4 quadrants, or the raw score."""
-    if target == "quadrant":
-        v = is_high(scores["valence"], threshold, comparison)
-        a = is_high(scores["arousal"], threshold, comparison)
-        return 2 * v + a
-    if threshold is None:
-        return float(scores[target])
-    return is_high(scores[target], threshold, comparison)
-
-
-def rating_target_names(target: str, threshold) -> list[str]:
-    if target == "quadrant":
-        return list(QUADRANT_NAMES)
-    if threshold is None:
-        return [target]
-    return [f"low_{target}", f"high_{target}"]
-
-
-def check_rating_target(target, threshold, comparison, scales: Sequence[str], loader: str):
-    check_choice(target, "target", [*scales, "quadrant"], loader)
-    check_threshold(threshold, comparison, loader)
-    if target == "quadrant" and threshold is None:
-        raise ValueError(
-            f"{loader}: target='quadrant' needs a numeric threshold; got threshold=None."
-        )
-
-
-def label_map_codes(label_map, loader: str, known) -> tuple[dict, list[str]]:
-    """``{raw_label: class_name}`` -> ``({raw_label: code}, target_names)``.
-
-    Codes follow the first appearance of each class name in the mapping, so several raw labels
-    may share one class; raw labels absent from the mapping are dropped. Every key must be one
-    of the dataset's raw labels ``known`` (a key that matches nothing would silently drop the
-    class it was meant for).
-    """
-    if not isinstance(label_map, Mapping) or not label_map:
-        raise ValueError(
-            f"{loader}: label_map must be a non-empty dict {{raw_label: class_name}}; "
-            f"got {label_map!r}."
-        )
-    known = sorted(known)
-    names: list[str] = []
-    codes = {}
-    for raw, name in label_map.items():
-        if isinstance(raw, bool | np.bool_) or raw not in known:
-            raise ValueError(
-                f"{loader}: label_map key {raw!r} is not a raw label of the dataset; expected "
-                f"keys among {known}."
-            )
-        if not isinstance(name, str):
-            raise ValueError(f"{loader}: label_map values must be class names; got {name!r}.")
-        if name not in names:
-            names.append(name)
-        codes[raw] = names.index(name)
-    return codes, names
 
 
 # --------------------------------------------------------------------------- baseline
@@ -351,14 +366,17 @@ def remove_baseline(
     return out[0].astype(np.float32)
 
 
-def warn_missing(loader: str, what: str, items: list[str]) -> None:
-    """Warn that a selection of None loaded a partial copy (``items`` were not there)."""
+def warn_missing(loader: str, what: str, items: list[str], stacklevel: int = 3) -> None:
+    """Warn that a selection of None loaded a partial copy (``items`` were not there).
+
+    The default ``stacklevel`` points the warning at the caller of the loader that calls this.
+    """
     if items:
         shown = ", ".join(items[:10]) + (" ..." if len(items) > 10 else "")
         warnings.warn(
             f"{loader}: the copy is partial, {len(items)} {what} absent and not loaded: {shown}",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 

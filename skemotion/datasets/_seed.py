@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
 from .._montages import SEED62
-from ._base import make_dataset_bunch
+from ._checks import check_choice, check_ids, check_path, check_verbose
 from ._loading import (
     DatasetFormatError,
     TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_verbose,
-    label_map_codes,
+    Windowing,
+    present_pairs,
+    select_subjects,
     warn_missing,
 )
+from ._targets import label_map_codes
 
 SFREQ = 200.0
 _FILE_RE = re.compile(r"^(\d+)_(\d{8})\.mat$")
@@ -197,21 +197,103 @@ def _read_seed_labels(folder: Path) -> tuple[int, ...]:
     return labels
 
 
-def _resolve_targets(target, label_map, choices: dict, loader: str, raw_labels):
+@dataclass(frozen=True)
+class _Variant:
+    """What differs between SEED and SEED-IV for :func:`_load`."""
+
+    loader: str
+    title: str  # the start of the description
+    targets: dict  # target name -> label map
+    raw_labels: tuple
+    # (root, subject_ids, session_ids) -> (subject_ids, plan, absent), see _plan_seed
+    plan: Callable
+
+
+def _plan_seed(root: Path, subject_ids, session_ids):
+    """SEED's selection: the subjects loaded, the plan of :func:`_load`
+    (``(subject, session, file, raw_labels)``) and the absent session files (not selected)."""
+    folder = _seed_dir(root)
+    found = list_seed_files(root)
+    subject_ids = select_subjects(
+        subject_ids,
+        found,
+        f"load_seed: no '{{subject}}_{{yyyymmdd}}.mat' files in {str(folder)!r}; expected the "
+        "SEED Preprocessed_EEG folder.",
+    )
+    labels = _read_seed_labels(folder)
+    files = {(s, sess): f for s, by_session in found.items() for sess, f in by_session.items()}
+
+    def expected(s, sess):
+        return f"{s}_{SEED_SESSION_DATES[s][sess - 1]}.mat"
+
+    keys, absent = present_pairs(
+        subject_ids,
+        session_ids or (1, 2, 3),
+        files,
+        session_ids is not None,
+        lambda s, sess: f"subject {s} session {sess} ({expected(s, sess)})",
+        lambda s, sess: (
+            f"load_seed: subject {s} session {sess} requested but {str(folder)!r} has no "
+            f"{expected(s, sess)!r} (files of subject {s}: "
+            f"{sorted(f.name for f in found.get(s, {}).values())})."
+        ),
+    )
+    return subject_ids, [(s, sess, files[(s, sess)], labels) for s, sess in keys], absent
+
+
+def _plan_seed_iv(root: Path, subject_ids, session_ids):
+    """SEED-IV's selection, as :func:`_plan_seed` (labels: the session's built-in order)."""
+    folder = _seed_iv_dir(root)
+    found = list_seed_iv_files(root)
+    subject_ids = select_subjects(
+        subject_ids,
+        {s for s, _ in found},  # every subject of the copy
+        f"load_seed_iv: no '{{subject}}_{{yyyymmdd}}.mat' files in the session folders 1, 2, 3 "
+        f"of {str(folder)!r}; expected the SEED-IV eeg_raw_data folder.",
+    )
+    keys, absent = present_pairs(
+        subject_ids,
+        session_ids or [1, 2, 3],
+        found,
+        session_ids is not None,
+        lambda s, sess: f"subject {s} session {sess}",
+        lambda s, sess: (
+            f"load_seed_iv: subject {s} session {sess} requested but no '{s}_<yyyymmdd>.mat' "
+            f"exists in {str(folder / str(sess))!r}."
+        ),
+    )
+    plan = [(s, sess, found[(s, sess)], SEED_IV_LABELS[sess]) for s, sess in keys]
+    return subject_ids, plan, absent
+
+
+_SEED = _Variant(
+    "load_seed", "SEED preprocessed EEG (200 Hz)", SEED_TARGETS, (-1, 0, 1), _plan_seed
+)
+_SEED_IV = _Variant(
+    "load_seed_iv", "SEED-IV raw EEG (200 Hz)", SEED_IV_TARGETS, (0, 1, 2, 3), _plan_seed_iv
+)
+
+
+def _load(variant, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose):
+    """:func:`load_seed` or :func:`load_seed_iv`, as ``variant`` says."""
+    loader = variant.loader
+    root = check_path(path, loader)
+    subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
+    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader)
     if label_map is None:
-        check_choice(target, "target", list(choices), loader)
-        label_map = choices[target]
-    return label_map_codes(label_map, loader, raw_labels)
+        check_choice(target, "target", list(variant.targets), loader)
+        label_map = variant.targets[target]
+    classes = label_map_codes(label_map, loader, variant.raw_labels)
+    verbose = check_verbose(verbose, loader)
 
-
-def _build(loader, plan, codes, names, window_seconds, overlap, verbose, description):
-    """Window the trials of ``plan``, a list of ``(subject, session, file, raw_labels)``."""
+    subject_ids, plan, absent = variant.plan(root, subject_ids, session_ids)
+    warn_missing(loader, "session file(s)", absent, stacklevel=4)
     sources = []
     for subject, session, file, labels in plan:
         n_trials = len(labels)
         variables = _trial_variables(file, n_trials, loader)
         for t, ((name, n_samples), raw) in enumerate(zip(variables, labels)):
-            if raw not in codes:
+            if raw not in classes.codes:
                 continue
 
             def load(file=file, name=name):
@@ -224,26 +306,16 @@ def _build(loader, plan, codes, names, window_seconds, overlap, verbose, descrip
                     trial=t + 1,
                     n_samples=n_samples,
                     load=load,
-                    target=codes[raw],
+                    target=classes.codes[raw],
                     labels={"date": _FILE_RE.match(file.name).group(2), "label": raw},
                 )
             )
-    out = assemble_windows(
-        sources,
-        loader=loader,
-        n_channels=62,
-        sfreq=SFREQ,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        verbose=verbose,
+    about = (
+        f"{variant.title}, subjects {subject_ids}, sessions {session_ids or 'present'}, "
+        f"classes {classes.names}"
     )
-    return make_dataset_bunch(
-        **out,
-        sfreq=SFREQ,
-        ch_names=list(SEED62),
-        target_names=names,
-        description=description,
-    )
+    windowing = Windowing(loader, SFREQ, window_seconds, overlap, verbose)
+    return windowing.bunch(sources, ch_names=SEED62, target=classes, about=about)
 
 
 def load_seed(
@@ -307,50 +379,8 @@ def load_seed(
     >>> data.target_names  # doctest: +SKIP
     ['negative', 'neutral', 'positive']
     """
-    loader = "load_seed"
-    root = check_path(path, loader)
-    subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
-    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader)
-    codes, names = _resolve_targets(target, label_map, SEED_TARGETS, loader, (-1, 0, 1))
-    verbose = check_verbose(verbose, loader)
-
-    folder = _seed_dir(root)
-    found = list_seed_files(root)
-    if subject_ids is None:
-        if not found:
-            raise FileNotFoundError(
-                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in {str(folder)!r}; "
-                "expected the SEED Preprocessed_EEG folder."
-            )
-        subject_ids = sorted(found)
-    labels = _read_seed_labels(folder)
-    plan, absent = [], []
-    for s in subject_ids:
-        files = found.get(s, {})
-        for sess in session_ids or (1, 2, 3):
-            if sess in files:
-                plan.append((s, sess, files[sess], labels))
-                continue
-            expected = f"{s}_{SEED_SESSION_DATES[s][sess - 1]}.mat"
-            if session_ids is None and files:
-                absent.append(f"subject {s} session {sess} ({expected})")
-                continue
-            raise FileNotFoundError(
-                f"{loader}: subject {s} session {sess} requested but {str(folder)!r} has no "
-                f"{expected!r} (files of subject {s}: {sorted(f.name for f in files.values())})."
-            )
-    warn_missing(loader, "session file(s)", absent)
-    return _build(
-        loader,
-        plan,
-        codes,
-        names,
-        window_seconds,
-        overlap,
-        verbose,
-        f"SEED preprocessed EEG (200 Hz), subjects {subject_ids}, sessions "
-        f"{session_ids or 'present'}, "
-        f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
+    return _load(
+        _SEED, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
     )
 
 
@@ -404,46 +434,6 @@ def load_seed_iv(
     >>> data.target_names  # doctest: +SKIP
     ['neutral', 'sad', 'fear', 'happy']
     """
-    loader = "load_seed_iv"
-    root = check_path(path, loader)
-    subject_ids = check_ids(subjects, "subjects", range(1, 16), loader)
-    session_ids = check_ids(sessions, "sessions", (1, 2, 3), loader)
-    codes, names = _resolve_targets(target, label_map, SEED_IV_TARGETS, loader, (0, 1, 2, 3))
-    verbose = check_verbose(verbose, loader)
-
-    folder = _seed_iv_dir(root)
-    found = list_seed_iv_files(root)
-    wanted = session_ids or [1, 2, 3]
-    if subject_ids is None:
-        subject_ids = sorted({s for s, _ in found})  # every subject of the copy
-        if not subject_ids:
-            raise FileNotFoundError(
-                f"{loader}: no '{{subject}}_{{yyyymmdd}}.mat' files in the session folders 1, "
-                f"2, 3 of {str(folder)!r}; expected the SEED-IV eeg_raw_data folder."
-            )
-    plan, absent = [], []
-    for s in subject_ids:
-        has_any = any((s, k) in found for k in wanted)
-        for sess in wanted:
-            if (s, sess) in found:
-                plan.append((s, sess, found[(s, sess)], SEED_IV_LABELS[sess]))
-            elif session_ids is None and has_any:
-                absent.append(f"subject {s} session {sess}")
-            else:
-                raise FileNotFoundError(
-                    f"{loader}: subject {s} session {sess} requested but no "
-                    f"'{s}_<yyyymmdd>.mat' exists in {str(folder / str(sess))!r}."
-                )
-    warn_missing(loader, "session file(s)", absent)
-    return _build(
-        loader,
-        plan,
-        codes,
-        names,
-        window_seconds,
-        overlap,
-        verbose,
-        f"SEED-IV raw EEG (200 Hz), subjects {subject_ids}, sessions "
-        f"{session_ids or 'present'}, "
-        f"classes {names}, {window_seconds} s windows, overlap {overlap}.",
+    return _load(
+        _SEED_IV, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
     )

@@ -60,7 +60,8 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._montages import GRID_9X9, MONTAGES
-from ..features._backend import check_positive_finite, check_sfreq
+from .._validation import check_sfreq
+from ..features._backend import check_positive_finite
 from ._base import make_dataset_bunch
 
 __all__ = ["make_eeg_emotion", "make_ecg_emotion"]
@@ -109,6 +110,36 @@ def _check_int(name, value, low, func):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{func}: argument {name} must be an integer >= {low}; got {value!r}.")
     return int(value)
+
+
+def _check_sizes(func, n_subjects, n_trials_per_class, n_windows_per_trial) -> tuple[int, ...]:
+    """The corpus sizes both generators take, each an integer >= 1."""
+    return (
+        _check_int("n_subjects", n_subjects, 1, func),
+        _check_int("n_trials_per_class", n_trials_per_class, 1, func),
+        _check_int("n_windows_per_trial", n_windows_per_trial, 1, func),
+    )
+
+
+def _n_times(window_seconds, sfreq, func) -> int:
+    """Samples per window; at least 2."""
+    n_times = int(round(window_seconds * sfreq))
+    if n_times < 2:
+        raise ValueError(f"{func}: window_seconds={window_seconds} gives fewer than 2 samples.")
+    return n_times
+
+
+def _corpus_bunch(X_all, frame, **meta):
+    """The dataset Bunch of a generated corpus: ``X_all`` holds each trial's windows, ``frame``
+    one row per window with the columns ``subject``, ``trial`` and ``label``."""
+    return make_dataset_bunch(
+        X=np.concatenate(X_all).astype(np.float32),
+        y=frame["label"].to_numpy(),
+        groups=frame["subject"].to_numpy(),
+        trials=frame["trial"].to_numpy(),
+        frame=frame,
+        **meta,
+    )
 
 
 def _bandlimited_noise(rng, shape, sfreq, lo, hi):
@@ -188,9 +219,9 @@ def make_eeg_emotion(
         raise ValueError(
             f"{func}: argument montage must be one of {sorted(MONTAGES)}; got {montage!r}."
         )
-    n_subjects = _check_int("n_subjects", n_subjects, 1, func)
-    n_trials_per_class = _check_int("n_trials_per_class", n_trials_per_class, 1, func)
-    n_windows_per_trial = _check_int("n_windows_per_trial", n_windows_per_trial, 1, func)
+    n_subjects, n_trials_per_class, n_windows_per_trial = _check_sizes(
+        func, n_subjects, n_trials_per_class, n_windows_per_trial
+    )
     if (
         isinstance(n_classes, bool | np.bool_)
         or not isinstance(n_classes, numbers.Integral)
@@ -208,9 +239,7 @@ def make_eeg_emotion(
             f"{func}: argument line_freq must lie in (0, {sfreq / 2}) Hz; got {line_freq!r}."
         )
     n_ch = len(ch_names)
-    n_times = int(round(window_seconds * sfreq))
-    if n_times < 2:
-        raise ValueError(f"{func}: window_seconds={window_seconds} gives fewer than 2 samples.")
+    n_times = _n_times(window_seconds, sfreq, func)
     n_trial_samples = n_times * n_windows_per_trial
     xy = _electrode_xy(montage, ch_names)
     topo = _topographies(xy)
@@ -284,17 +313,12 @@ def make_eeg_emotion(
                     }
                 )
             trial_id += 1
-    X = np.concatenate(X_all).astype(np.float32)
-    frame = pd.DataFrame(rows)
-    return make_dataset_bunch(
-        X=X,
-        y=frame["label"].to_numpy(),
-        groups=frame["subject"].to_numpy(),
-        trials=frame["trial"].to_numpy(),
+    return _corpus_bunch(
+        X_all,
+        pd.DataFrame(rows),
         sfreq=sfreq,
         ch_names=ch_names,
         target_names=_CLASS_NAMES[n_classes],
-        frame=frame,
         description=f"Synthetic EEG emotion corpus, montage {montage}, effect_size "
         f"{effect_size}. See skemotion.datasets._synthetic for the generative model.",
     )
@@ -380,17 +404,15 @@ def make_ecg_emotion(
     (48, 1, 2560)
     """
     func = "make_ecg_emotion"
-    n_subjects = _check_int("n_subjects", n_subjects, 1, func)
-    n_trials_per_class = _check_int("n_trials_per_class", n_trials_per_class, 1, func)
-    n_windows_per_trial = _check_int("n_windows_per_trial", n_windows_per_trial, 1, func)
+    n_subjects, n_trials_per_class, n_windows_per_trial = _check_sizes(
+        func, n_subjects, n_trials_per_class, n_windows_per_trial
+    )
     check_positive_finite(effect_size, "effect_size", func, allow_zero=True)
     check_positive_finite(window_seconds, "window_seconds", func)
-    if check_sfreq(sfreq, func) < 64:
+    if check_sfreq(func, sfreq) < 64:
         raise ValueError(f"{func}: argument sfreq must be >= 64 Hz; got {sfreq!r}.")
     rng = check_random_state(random_state)
-    n_times = int(round(window_seconds * sfreq))
-    if n_times < 2:
-        raise ValueError(f"{func}: window_seconds={window_seconds} gives fewer than 2 samples.")
+    n_times = _n_times(window_seconds, sfreq, func)
     n = n_times * n_windows_per_trial
     t = np.arange(n) / sfreq
     dur = n / sfreq
@@ -459,18 +481,14 @@ def make_ecg_emotion(
                     }
                 )
             trial_id += 1
-    X = np.concatenate(X_all).astype(np.float32)
     frame = pd.DataFrame(rows)
     frame["r_peaks"] = r_peaks_all
-    return make_dataset_bunch(
-        X=X,
-        y=frame["label"].to_numpy(),
-        groups=frame["subject"].to_numpy(),
-        trials=frame["trial"].to_numpy(),
+    return _corpus_bunch(
+        X_all,
+        frame,
         sfreq=sfreq,
         ch_names=["ECG"],
         target_names=["low_arousal", "high_arousal"],
-        frame=frame,
         description="Synthetic single-lead ECG emotion corpus (arousal). See "
         "skemotion.datasets._synthetic for the generative model.",
     )

@@ -10,25 +10,24 @@ import scipy.signal
 from tqdm.auto import tqdm
 
 from ..features._filtering import resample_fraction
-from ._base import make_dataset_bunch
+from ._checks import check_choice, check_ids, check_path, check_verbose
 from ._loading import (
     DatasetFormatError,
     TrialSource,
-    assemble_windows,
-    check_choice,
-    check_ids,
-    check_path,
-    check_verbose,
+    Windowing,
+    index_files,
     read_py2_pickle,
+    select_subjects,
 )
+from ._targets import ClassCodes
 
 LOADER = "load_wesad"
 SFREQ = 700.0
 SUBJECTS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17)  # S1 and S12 do not exist
 CONDITIONS = {1: "baseline", 2: "stress", 3: "amusement", 4: "meditation"}
 TARGETS = {
-    "affect": ({1: 0, 2: 1, 3: 2}, ["baseline", "stress", "amusement"]),
-    "stress": ({1: 0, 3: 0, 2: 1}, ["non_stress", "stress"]),
+    "affect": ClassCodes({1: 0, 2: 1, 3: 2}, ["baseline", "stress", "amusement"]),
+    "stress": ClassCodes({1: 0, 3: 0, 2: 1}, ["non_stress", "stress"]),
 }
 CHEST_CHANNELS = ("ECG", "EMG", "EDA", "Temp", "Resp")
 _EXPECTED = (
@@ -43,19 +42,14 @@ def list_wesad_files(path) -> dict[int, Path]:
     root = check_path(path, LOADER)
     if (root / "WESAD").is_dir():
         root = root / "WESAD"
-    found: dict[int, Path] = {}
-    # names only: an unreadable entry under a subject's name is reported by name when loaded
-    for f in sorted([*root.glob("S*/S*.pkl"), *root.glob("S*.pkl")]):
-        m = _FILE_RE.match(f.name)
-        if not m:
-            continue
-        s = int(m.group(1))
-        if s in found:
-            raise DatasetFormatError(
-                f"{LOADER}: subject {s} has two files, {str(found[s])!r} and {str(f)!r}; keep one."
-            )
-        found[s] = f
-    return found
+    return index_files(
+        sorted([*root.glob("S*/S*.pkl"), *root.glob("S*.pkl")]),
+        _FILE_RE,
+        lambda m: int(m.group(1)),
+        lambda s, a, b: (
+            f"{LOADER}: subject {s} has two files, {str(a)!r} and {str(b)!r}; keep one."
+        ),
+    )
 
 
 def read_wesad_file(file: Path, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -193,64 +187,32 @@ def load_wesad(
     channels = _check_channels(channels)
     ratio = None if resample is None else resample_fraction(SFREQ, resample, LOADER, "resample")
     verbose = check_verbose(verbose, LOADER)
-    codes, names = TARGETS[target]
+    classes = TARGETS[target]
     sfreq = SFREQ if resample is None else float(resample)
 
     found = list_wesad_files(root)
-    if subject_ids is None:
-        subject_ids = sorted(found)
-        if not subject_ids:
-            raise FileNotFoundError(
-                f"{LOADER}: no S<n>/S<n>.pkl under {str(root)!r}; expected the WESAD folder."
-            )
-    for s in subject_ids:
-        if s not in found:
-            raise FileNotFoundError(
-                f"{LOADER}: subject {s} requested but S{s}/S{s}.pkl is not under {str(root)!r}."
-            )
+    subject_ids = select_subjects(
+        subject_ids,
+        found,
+        f"{LOADER}: no S<n>/S<n>.pkl under {str(root)!r}; expected the WESAD folder.",
+        lambda s: f"{LOADER}: subject {s} requested but S{s}/S{s}.pkl is not under {str(root)!r}.",
+    )
     sources = []
     for s in tqdm(subject_ids, desc=LOADER, unit="file", disable=not verbose, leave=False):
         signal, label = read_wesad_file(found[s], channels)
-        for k, a, b, value in _segments(label, codes):
+        for k, a, b, value in _segments(label, classes.codes):
             block = signal[:, a:b]
             if ratio is not None:
                 block = scipy.signal.resample_poly(
                     block, ratio.numerator, ratio.denominator, axis=1
                 )
             block = np.ascontiguousarray(block, dtype=np.float32)
+            labels = {"label": value, "condition": CONDITIONS[value], "block_start": a / SFREQ}
             sources.append(
-                TrialSource(
-                    subject=s,
-                    session=1,
-                    trial=k,
-                    n_samples=block.shape[1],
-                    load=lambda x=block: x,
-                    target=codes[value],
-                    labels={
-                        "label": value,
-                        "condition": CONDITIONS[value],
-                        "block_start": a / SFREQ,
-                    },
-                )
+                TrialSource.held(block, s, 1, k, target=classes.codes[value], labels=labels)
             )
             del block
         del signal, label
-    out = assemble_windows(
-        sources,
-        loader=LOADER,
-        n_channels=len(channels),
-        sfreq=sfreq,
-        window_seconds=window_seconds,
-        overlap=overlap,
-        verbose=False,
-    )
-    return make_dataset_bunch(
-        **out,
-        sfreq=sfreq,
-        ch_names=list(channels),
-        target_names=list(names),
-        description=(
-            f"WESAD chest {channels} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}, "
-            f"{window_seconds} s windows, overlap {overlap}."
-        ),
-    )
+    about = f"WESAD chest {channels} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}"
+    windowing = Windowing(LOADER, sfreq, window_seconds, overlap)
+    return windowing.bunch(sources, ch_names=channels, target=classes, about=about)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..features._backend import check_sfreq
+from .._validation import check_sfreq
 
 
 def window_params(
@@ -103,7 +103,7 @@ def sliding_windows(
             f"sliding_windows: argument data must be 2-D (n_channels, n_samples); got shape "
             f"{data.shape}."
         )
-    sfreq = check_sfreq(sfreq, "sliding_windows")
+    sfreq = check_sfreq("sliding_windows", sfreq)
     length, step = window_params(sfreq, window_seconds, overlap, where="sliding_windows")
     n = n_windows(data.shape[1], length, step)
     if n == 0:
