@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_feature_names_in,
     _check_y,
     check_array,
     check_consistent_length,
@@ -42,6 +43,7 @@ __all__ = [
     "check_classification_targets",
     "check_finite_array",
     "check_sfreq",
+    "check_input_features",
     "Interval",
     "Options",
     "StrOptions",
@@ -338,6 +340,14 @@ def check_sfreq(estimator, sfreq, arg="sfreq") -> float:
             f"{_name(estimator)}: argument {arg} must be a positive number (Hz); got {sfreq!r}."
         )
     return float(sfreq)
+
+
+def check_input_features(estimator, input_features) -> np.ndarray:
+    """``input_features`` of ``get_feature_names_out`` checked the scikit-learn way (against
+    ``feature_names_in_`` and ``n_features_in_``); the input names, generated ``x0, x1 ...``
+    when None and the estimator saw no column names. Errors name the estimator."""
+    with _named_errors(estimator, "input_features"):
+        return _check_feature_names_in(estimator, input_features)
 
 
 # --- renamed parameters, kept for one release ----------------------------------------------

@@ -45,14 +45,14 @@ from skemotion.features import (
     NotchFilter,
     STFTSpectrogram,
 )
-from skemotion.ssl import PersonZScore, SSLECGEncoder
+from skemotion.ssl import SSLECGEncoder
 from skemotion.transfer import EuclideanAlignment, SubjectStandardizer
 
 torch.set_num_threads(1)
 
-# Tiny networks, but enough epochs to fit sklearn's blob datasets (check_classifiers_train
-# asks for training accuracy > 0.83).
-TRAIN = dict(max_epochs=25, lr=1e-2, batch_size=32, random_state=0, device="cpu")
+# Tiny networks at the smallest budget every check passes with (3 epochs: enough for
+# check_classifiers_classes, which wants every class predicted on the training data) ...
+TRAIN = dict(max_epochs=3, lr=1e-2, batch_size=32, random_state=0, device="cpu")
 SSL_TINY = dict(n_filters=(4, 8, 8), head_units=8, max_epochs=1, batch_size=16, device="cpu")
 
 _RANDOM_PER_BATCH = (
@@ -72,6 +72,25 @@ _FLOAT32_ORDER = (
 )
 #: deep classifiers: the one sklearn check that needs more than float32 resolution
 _DEEP = {"check_methods_sample_order_invariance": _FLOAT32_ORDER}
+
+#: ... and the training-quality check alone (check_classifiers_train: accuracy > 0.83 on
+#: sklearn's 3-class blobs, in three input variants) at the smallest budget that passes it with
+#: a margin (training accuracy 0.89-0.93 with these settings, against 0.83 required)
+_TRAINING_BUDGET = {
+    "EEGNetClassifier": dict(max_epochs=8, lr=0.03),
+    "TSSTDNClassifier": dict(max_epochs=12, lr=0.02),
+    "SSTEmotionNetClassifier": dict(max_epochs=10, lr=0.03),
+}
+
+
+def _at_budget(estimator, check):
+    """The estimator as the check runs it: the training check at the training budget."""
+    name = getattr(check, "func", check).__name__
+    budget = _TRAINING_BUDGET.get(type(estimator).__name__)
+    if name == "check_classifiers_train" and budget:
+        return clone(estimator).set_params(**budget)
+    return estimator
+
 
 #: public estimator class -> (instances to check, {check name: reason it is expected to fail})
 REGISTRY = {
@@ -162,13 +181,17 @@ REGISTRY = {
         [SSLECGEncoder(sfreq=8.0, target_sfreq=256.0, highpass=None, random_state=0, **SSL_TINY)],
         {},
     ),
-    PersonZScore: ([PersonZScore()], {}),
     EuclideanAlignment: (
         [EuclideanAlignment(), EuclideanAlignment(shrinkage=0.1)],
         {"check_methods_subset_invariance": _TRANSDUCTIVE},
     ),
     SubjectStandardizer: (
-        [SubjectStandardizer(), SubjectStandardizer(robust=True)],
+        # mean/std, median/IQR, and SSL-ECG's robust z-score (the former PersonZScore)
+        [
+            SubjectStandardizer(),
+            SubjectStandardizer(robust=True),
+            SubjectStandardizer(percentile_range=(2.5, 97.5)),
+        ],
         {"check_methods_subset_invariance": _TRANSDUCTIVE},
     ),
 }
@@ -210,7 +233,7 @@ def test_expected_failures_have_reasons(cls):
 
 @parametrize_with_checks(_INSTANCES, expected_failed_checks=_expected_failed)
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    check(_at_budget(estimator, check))
 
 
 _DEEP_INSTANCES = [est for est in _INSTANCES if isinstance(est, DeepClassifierBase)]
@@ -277,17 +300,14 @@ def _expected_failed_with_options(estimator):
 def test_sklearn_compatible_with_cross_subject_options(estimator, check):
     """Every sklearn check with the three options on.
 
-    Only the training-quality check (accuracy > 0.83) needs the registry's budget; the others
-    run at 3 epochs. The read-only and float32 variants of that check are left to the plain
-    instances above: they exercise input conversion, which happens before the options act.
+    As above, only the training-quality check (accuracy > 0.83) runs at the training budget.
+    Its read-only and float32 variants are left to the plain instances: they exercise input
+    conversion, which happens before the options act.
     """
     name = getattr(check, "func", check).__name__
-    if name == "check_classifiers_train":
-        if getattr(check, "keywords", {}):
-            pytest.skip("input-conversion variant: run by the plain instances")
-    else:
-        estimator = clone(estimator).set_params(max_epochs=3)
-    check(estimator)
+    if name == "check_classifiers_train" and getattr(check, "keywords", {}):
+        pytest.skip("input-conversion variant: run by the plain instances")
+    check(_at_budget(estimator, check))
 
 
 def _toy_data(rng):

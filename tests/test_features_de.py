@@ -121,8 +121,9 @@ def test_transformer_shapes_names_and_flatten(X64):
         "FP1_gamma",
         "FPZ_delta",
     ]
-    assert de.get_feature_names_out()[0] == "x0_delta"
-    assert DifferentialEntropy(SF, bands=[(4, 8)]).fit(X64).get_feature_names_out()[0] == "x0_4-8"
+    # channels without names: ch0, ch1, ... (x0, x1, ... name the columns of a 2-D X)
+    assert de.get_feature_names_out()[0] == "ch0_delta"
+    assert DifferentialEntropy(SF, bands=[(4, 8)]).fit(X64).get_feature_names_out()[0] == "ch0_4-8"
     # 2-D X: single-channel windows, 2-D output
     assert DifferentialEntropy(SF).fit_transform(X64[:, 0]).shape == (6, 5)
 

@@ -39,7 +39,8 @@ from skemotion.features.functional import (
     remove_baseline,
     stft_spectrogram,
 )
-from skemotion.ssl import PersonZScore, person_zscore, preprocess_ecg
+from skemotion.ssl import person_zscore, preprocess_ecg
+from skemotion.transfer import SubjectStandardizer
 
 torch.set_num_threads(1)
 
@@ -173,14 +174,16 @@ def _nan_at(a, index):
             r"remove_baseline: argument baseline contains NaN",
         ),
         (
-            lambda: PersonZScore().fit(X).transform(X, groups=[0, 0, np.nan, 1, 1, 1]),
-            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: "
-            r"1 of 6\)",
+            lambda: SubjectStandardizer().fit(X).transform(X, groups=[0, 0, np.nan, 1, 1, 1]),
+            r"SubjectStandardizer: argument groups contains missing values \(None, NaN or "
+            r"infinity: 1 of 6\)",
         ),
         (
-            lambda: PersonZScore().fit_transform(X, groups=np.array(["a", None] * 3, object)),
-            r"PersonZScore: argument groups contains missing values \(None, NaN or infinity: "
-            r"3 of 6\)",
+            lambda: SubjectStandardizer().fit_transform(
+                X, groups=np.array(["a", None] * 3, object)
+            ),
+            r"SubjectStandardizer: argument groups contains missing values \(None, NaN or "
+            r"infinity: 3 of 6\)",
         ),
         (
             lambda: person_zscore(X, [0, 0, 1, 1, 2, np.inf]),
@@ -222,9 +225,9 @@ def test_array_arguments_get_the_checks_of_x(call, match):
             r"ElectrodeGrid: interpolation='linear' needs at least 3 electrodes not on one line",
         ),
         (
-            lambda: PersonZScore().fit(X).transform(X, groups=[0, 1]),
-            r"PersonZScore: argument groups must have shape \(6,\), one person id per window; "
-            r"got shape \(2,\)",
+            lambda: SubjectStandardizer().fit(X).transform(X, groups=[0, 1]),
+            r"SubjectStandardizer: argument groups must have shape \(6,\), one subject per "
+            r"window; got shape \(2,\)",
         ),
         (
             lambda: (
@@ -254,7 +257,18 @@ def test_array_arguments_get_the_checks_of_x(call, match):
             r"stft_spectrogram: argument hop_length defaults to n_fft // 2",
         ),
         (lambda: band_power(X, 128.0, n_per_seg=0), r"band_power: argument n_per_seg"),
-        (lambda: PersonZScore(percentile_range=(True, 50)).fit(X), r"PersonZScore: .*percentile"),
+        (
+            lambda: SubjectStandardizer(percentile_range=(True, 50)).fit(X),
+            r"SubjectStandardizer: argument percentile_range must be a number, not a bool",
+        ),
+        (
+            lambda: SubjectStandardizer(percentile_range=(90, 10)).fit(X),
+            r"SubjectStandardizer: argument percentile_range must be two percentiles",
+        ),
+        (
+            lambda: SubjectStandardizer(robust=True, percentile_range=(2.5, 97.5)).fit(X),
+            r"SubjectStandardizer: arguments robust=True and percentile_range=\(2\.5, 97\.5\)",
+        ),
     ],
 )
 def test_messages_name_the_estimator_argument_and_problem(call, match):

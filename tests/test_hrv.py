@@ -170,10 +170,14 @@ def test_multichannel_names_and_width():
     F = est.transform(X)
     names = est.get_feature_names_out()
     assert F.shape == (1, 27) and len(names) == 27
-    assert names[0] == "n_beats_ch0" and names[9] == "n_beats_ch1"
+    assert names[0] == "ch0_n_beats" and names[9] == "ch1_n_beats"
     np.testing.assert_allclose(F[0, :9], F[0, 9:18], equal_nan=True)
     np.testing.assert_array_equal(
-        HRVFeatures(sfreq).fit(X[:, :1]).get_feature_names_out()[:2], ["n_beats", "mean_rr"]
+        HRVFeatures(sfreq).fit(X[:, 0]).get_feature_names_out()[:2], ["n_beats", "mean_rr"]
+    )
+    np.testing.assert_array_equal(
+        HRVFeatures(sfreq).fit(X[:, :1]).get_feature_names_out(["ECG"])[:2],
+        ["ECG_n_beats", "ECG_mean_rr"],
     )
 
 

@@ -87,12 +87,9 @@ def _ids_with_missing(kind, n):
 
 
 @pytest.mark.parametrize("kind", ["None", "pd.NA", "NaN"])
-@pytest.mark.parametrize(
-    "name", ["EuclideanAlignment", "SubjectStandardizer", "PersonZScore", "EEGNetClassifier"]
-)
+@pytest.mark.parametrize("name", ["EuclideanAlignment", "SubjectStandardizer", "EEGNetClassifier"])
 def test_missing_ids_are_one_named_error(name, kind):
     from skemotion.classifiers import EEGNetClassifier
-    from skemotion.ssl import PersonZScore
     from skemotion.transfer import EuclideanAlignment, SubjectStandardizer
 
     X = np.random.default_rng(0).standard_normal((12, 3, 64)).astype(np.float32)
@@ -101,7 +98,6 @@ def test_missing_ids_are_one_named_error(name, kind):
     est = {
         "EuclideanAlignment": EuclideanAlignment(),
         "SubjectStandardizer": SubjectStandardizer(),
-        "PersonZScore": PersonZScore(),
         "EEGNetClassifier": EEGNetClassifier(max_epochs=1, early_stopping=True, device="cpu"),
     }[name]
     msg = rf"^{name}: argument groups contains missing values \(None, NaN or infinity: 1 of 12\)"

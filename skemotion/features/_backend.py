@@ -70,25 +70,13 @@ def check_finite_array(value, name: str, where: str) -> np.ndarray:
     estimator named ``where``.
 
     Returns a float32 (for float32 input) or float64 numpy array; a torch tensor is copied to
-    the CPU first. Like :func:`check_sfreq`, it imports scikit-learn when it runs.
+    the CPU first. It imports scikit-learn when it runs, not at import time.
     """
     from .._validation import check_finite_array as _check
 
     if is_torch(value):
         value = value.detach().cpu().numpy()
     return _check(where, value, name, dtype=[np.float64, np.float32])
-
-
-def check_sfreq(sfreq, where: str, arg: str = "sfreq") -> float:
-    """The shared sampling-frequency check of :func:`skemotion._validation.check_sfreq`, for a
-    function or estimator named ``where``; returns ``sfreq`` as a float.
-
-    ``skemotion._validation`` imports scikit-learn: it is imported when a check runs, not when
-    the functional core is imported.
-    """
-    from .._validation import check_sfreq as _check
-
-    return _check(where, sfreq, arg)
 
 
 def check_positive_finite(value, name: str, where: str, *, allow_zero: bool = False) -> float:
@@ -118,6 +106,8 @@ def to_torch(X):
             X = X.to(torch.float64)
         return X, False
     X = as_numpy_float(X)
+    if any(stride < 0 for stride in X.strides):  # e.g. X[..., ::-1], sosfiltfilt's output
+        X = X.copy()  # torch cannot view negative strides
     with warnings.catch_warnings():  # read-only arrays are fine: nothing writes into X
         warnings.simplefilter("ignore", UserWarning)
         return torch.from_numpy(X), True

@@ -7,7 +7,7 @@ import numpy as np
 from .._montages import MONTAGES
 from .._validation import StrOptions
 from ._backend import is_torch
-from ._base import SignalTransformerMixin, check_params_values
+from ._base import SignalTransformerMixin
 from ._grid import _grid_weights
 
 __all__ = ["ElectrodeGrid"]
@@ -56,6 +56,12 @@ class ElectrodeGrid(SignalTransformerMixin):
     -----
     A 2-D X is read as one channel: ``(n_windows, n_features)`` of a single electrode.
 
+    :meth:`get_feature_names_out` names axis 1 of the output, one map per input feature: the
+    ``input_features`` after a 2-D fit (the features of the single electrode), ``map0, map1,
+    ...`` after a 3-D fit (``input_features`` then name the channels, which the maps merge).
+    The output has four dimensions and is never put in a DataFrame:
+    ``set_output(transform="pandas")`` returns it as an array.
+
     Examples
     --------
     >>> import numpy as np
@@ -102,10 +108,8 @@ class ElectrodeGrid(SignalTransformerMixin):
         -------
         self : object
         """
-        self._validate_params()
-        check_params_values(self)
+        X3 = self._fit_checks(X)
         names = self._names()
-        X3, _ = self._validate(X, reset=True)
         if X3.shape[1] != len(names):
             raise ValueError(
                 f"ElectrodeGrid: X has {X3.shape[1]} channels but ch_names holds {len(names)} "
@@ -115,7 +119,11 @@ class ElectrodeGrid(SignalTransformerMixin):
         self.weights_ = W
         self.grid_shape_ = shape
         self.mask_ = (np.abs(W).sum(axis=1) > 0).reshape(shape)
+        self._n_maps = int(X3.shape[2])
         return self
+
+    def _names_out(self, names_in):
+        return names_in if self._fitted_2d else [f"map{k}" for k in range(self._n_maps)]
 
     def transform(self, X):
         """Place the features on the grid.

@@ -12,7 +12,6 @@ from ._backend import (
     as_numpy_float,
     check_finite_array,
     check_positive_finite,
-    check_sfreq,
     is_torch,
 )
 
@@ -63,7 +62,9 @@ def resample_fraction(sfreq: float, target_sfreq, where: str, arg: str) -> Fract
     ``target_sfreq`` is checked as a sampling frequency; a rate that no ratio with a
     denominator up to 1000 reaches (within 1e-9 relative) is refused rather than approximated.
     """
-    target = check_sfreq(target_sfreq, where, arg)
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
+    target = check_sfreq(where, target_sfreq, arg)
     ratio = Fraction(target / sfreq).limit_denominator(1000)
     if abs(float(ratio) * sfreq - target) > 1e-9 * target:
         raise ValueError(
@@ -158,8 +159,10 @@ def bandpass_filter(X, sfreq: float, l_freq=1.0, h_freq=50.0, *, order: int = 4)
     >>> bandpass_filter(X, 200.0, 4.0, 8.0).shape
     (2, 3, 400)
     """
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
     where = "bandpass_filter"
-    sfreq = check_sfreq(sfreq, where)
+    sfreq = check_sfreq(where, sfreq)
     check_band_edges(l_freq, h_freq, sfreq, where)
     order = check_filter_order(order, where)
     torch_in = is_torch(X)
@@ -198,8 +201,10 @@ def notch_filter(X, sfreq: float, freqs=50.0, *, quality: float = 30.0):
     >>> float(np.abs(notch_filter(x, 250.0, 50.0)[..., 200:-200]).max()) < 0.05
     True
     """
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
     where = "notch_filter"
-    sfreq = check_sfreq(sfreq, where)
+    sfreq = check_sfreq(where, sfreq)
     freqs = check_notch_freqs(freqs, sfreq, where)
     quality = check_positive_finite(quality, "quality", where)
     torch_in = is_torch(X)

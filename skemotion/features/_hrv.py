@@ -13,11 +13,10 @@ from numbers import Real
 
 import numpy as np
 from scipy import ndimage, signal
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import Interval, check_is_fitted, check_signal_X
-from ._backend import check_positive_finite, check_sfreq
-from ._base import check_params_values
+from .._validation import Interval, check_sfreq
+from ._backend import check_positive_finite
+from ._base import SignalTransformerMixin
 from ._filtering import sosfiltfilt
 
 __all__ = ["HRVFeatures", "detect_r_peaks", "hrv_features", "HRV_FEATURE_NAMES"]
@@ -42,7 +41,7 @@ _HF_BAND = (0.15, 0.40)
 
 def _check_detector(sfreq, refractory, threshold, where: str) -> float:
     """Arguments of the R-peak detector, checked alike by the functions and the transformer."""
-    sfreq = check_sfreq(sfreq, where)
+    sfreq = check_sfreq(where, sfreq)
     if sfreq < _MIN_SFREQ:
         raise ValueError(
             f"{where}: argument sfreq must be at least {_MIN_SFREQ:.0f} Hz for R-peak detection "
@@ -123,6 +122,17 @@ def detect_r_peaks(x, sfreq: float, *, refractory: float = 0.25, threshold: floa
     peaks : ndarray of int or list of ndarray of int
         Sample indices of the R peaks: one array for a 1-D ``x``, a list with one array per
         window for a 2-D ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.features import detect_r_peaks
+    >>> sfreq, t = 256.0, np.arange(2560) / 256.0
+    >>> beats = np.arange(0.5, 10, 0.8)  # a beat every 0.8 s, the first at 0.5 s
+    >>> ecg = np.exp(-((t[:, None] - beats) ** 2) / (2 * 0.01**2)).sum(axis=1)
+    >>> peaks = detect_r_peaks(ecg, sfreq)
+    >>> len(peaks), peaks[:3].tolist()
+    (12, [128, 333, 538])
     """
     sfreq = _check_detector(sfreq, refractory, threshold, "detect_r_peaks")
     x = np.asarray(x, dtype=np.float64)
@@ -188,6 +198,18 @@ def hrv_features(
         For each channel, the columns of :data:`HRV_FEATURE_NAMES`: number of detected beats,
         mean R-R interval (ms), mean heart rate (bpm), SDNN (ms), RMSSD (ms), pNN50 (%), LF and
         HF power (ms^2) and LF/HF. See :class:`HRVFeatures` for the NaN policy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.datasets import make_ecg_emotion
+    >>> from skemotion.features import hrv_features
+    >>> data = make_ecg_emotion(n_subjects=2, random_state=0)  # 10 s windows, one lead
+    >>> F = hrv_features(data.X, data.sfreq)
+    >>> F.shape  # 9 features per lead
+    (48, 9)
+    >>> bool(np.isnan(F[:, 6:]).all())  # LF, HF and LF/HF need longer windows
+    True
     """
     sfreq = _check_detector(sfreq, refractory, threshold, "hrv_features")
     for name, value in (("min_duration_lf", min_duration_lf), ("min_duration_hf", min_duration_hf)):
@@ -240,7 +262,7 @@ def hrv_features(
     return feats.reshape(n, C * len(HRV_FEATURE_NAMES))
 
 
-class HRVFeatures(TransformerMixin, BaseEstimator):
+class HRVFeatures(SignalTransformerMixin):
     """Classical heart-rate-variability features of ECG windows (fixed width).
 
     R peaks are detected in every window and channel with a batched Pan-Tompkins-style detector
@@ -271,8 +293,8 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
         ``X.shape[1]`` as passed to fit (channels of a 3-D X, time samples of a 2-D X).
     n_channels_ : int
         Number of channels seen in fit.
-    feature_names_out_ : ndarray of str
-        Names of the output columns (``"mean_hr"``, or ``"mean_hr_ch1"`` with several channels).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names when a 2-D X was a DataFrame.
 
     See Also
     --------
@@ -286,6 +308,11 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
     of ``min_duration_hf`` seconds (plus at least 5 beats), so with the 10 s windows common in
     emotion datasets the three frequency-domain columns are NaN. Drop them with a column
     selector or impute (``sklearn.impute.SimpleImputer``) before a model that refuses NaN.
+
+    :meth:`get_feature_names_out` names the columns ``<channel>_<feature>`` (``ch0_mean_hr``,
+    or ``ECG_mean_hr`` with ``input_features=["ECG"]``), the bare feature names of
+    :data:`HRV_FEATURE_NAMES` after a 2-D (single-channel) fit.
+    ``set_output(transform="pandas")`` returns a DataFrame with these columns.
 
     R-peak detection against the MIT-BIH Arrhythmia Database record 100 beat annotations
     (150 ms tolerance): on the full 30 min of lead MLII (2,273 beats) sensitivity 99.91% (the
@@ -337,31 +364,8 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
         self.min_duration_lf = min_duration_lf
         self.min_duration_hf = min_duration_hf
 
-    def fit(self, X, y=None):
-        """Validate the windows and record their shape (nothing is learned).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        check_params_values(self)
+    def _check_params(self):
         _check_detector(self.sfreq, self.refractory, self.threshold, "HRVFeatures")
-        X = check_signal_X(self, X, reset=True, dtype=np.float64)
-        self.n_channels_ = X.shape[1]
-        names = np.array(HRV_FEATURE_NAMES, dtype=object)
-        if self.n_channels_ > 1:
-            names = np.array(
-                [f"{f}_ch{c}" for c in range(self.n_channels_) for f in HRV_FEATURE_NAMES],
-                dtype=object,
-            )
-        self.feature_names_out_ = names
-        return self
 
     def transform(self, X):
         """Compute the features.
@@ -376,10 +380,9 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_windows, 9 * n_channels)
             See the NaN policy in the class Notes.
         """
-        check_is_fitted(self)
-        X = check_signal_X(self, X, reset=False, dtype=np.float64)
+        X3, _ = self._validate(X, reset=False)
         return hrv_features(
-            X,
+            X3,
             float(self.sfreq),
             refractory=self.refractory,
             threshold=self.threshold,
@@ -387,25 +390,5 @@ class HRVFeatures(TransformerMixin, BaseEstimator):
             min_duration_hf=self.min_duration_hf,
         )
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored (the names come from the channels seen in ``fit``).
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            A copy of ``feature_names_out_``.
-        """
-        check_is_fitted(self)
-        return self.feature_names_out_.copy()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.input_tags.allow_nan = False
-        tags.requires_fit = True
-        return tags
+    def _names_out(self, names_in):
+        return self._per_channel_names(names_in, HRV_FEATURE_NAMES)

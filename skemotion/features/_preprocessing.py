@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 
 from .._validation import Interval, StrOptions
 from ._backend import check_finite_array
-from ._base import SignalTransformerMixin
+from ._base import SignalTransformerMixin, WindowsToWindows, like_input
 from ._emg import check_snr_range, emg_contamination
 from ._filtering import (
     bandpass_filter,
@@ -20,10 +20,6 @@ from ._filtering import (
 )
 
 __all__ = ["BandpassFilter", "NotchFilter", "BaselineRemoval", "EMGContamination"]
-
-
-def _like_input(out, two_d: bool):
-    return out[:, 0] if two_d else out
 
 
 def _single_channel_baseline(baseline, n_windows: int, where: str):
@@ -40,7 +36,7 @@ def _single_channel_baseline(baseline, n_windows: int, where: str):
     )
 
 
-class BandpassFilter(SignalTransformerMixin):
+class BandpassFilter(WindowsToWindows):
     """Zero-phase Butterworth band-pass filter of every window and channel.
 
     Parameters
@@ -74,6 +70,10 @@ class BandpassFilter(SignalTransformerMixin):
     one call), so edge effects are those of the window; filter continuous recordings before
     windowing when you can.
 
+    The output has the shape of X. :meth:`get_feature_names_out` returns the input feature
+    names (the channels of a 3-D X, the columns of a 2-D X); ``set_output(transform="pandas")``
+    gives a DataFrame for a 2-D X and leaves 3-D windows an array.
+
     Examples
     --------
     >>> import numpy as np
@@ -100,23 +100,11 @@ class BandpassFilter(SignalTransformerMixin):
     def _check_params(self):
         check_band_edges(self.l_freq, self.h_freq, self.sfreq, "BandpassFilter")
 
-    def transform(self, X):
-        """Filter every window and channel.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-
-        Returns
-        -------
-        ndarray of the shape and float dtype of X
-        """
-        X3, two_d = self._validate(X, reset=False)
-        out = bandpass_filter(X3, self.sfreq, self.l_freq, self.h_freq, order=self.order)
-        return _like_input(out, two_d)
+    def _transform_3d(self, X3):
+        return bandpass_filter(X3, self.sfreq, self.l_freq, self.h_freq, order=self.order)
 
 
-class NotchFilter(SignalTransformerMixin):
+class NotchFilter(WindowsToWindows):
     """Zero-phase notch filter(s) removing line noise from every window and channel.
 
     Parameters
@@ -142,6 +130,10 @@ class NotchFilter(SignalTransformerMixin):
     --------
     skemotion.features.functional.notch_filter : The function it wraps.
 
+    Notes
+    -----
+    Output shape, feature names and DataFrame output as for :class:`BandpassFilter`.
+
     Examples
     --------
     >>> import numpy as np
@@ -165,19 +157,8 @@ class NotchFilter(SignalTransformerMixin):
     def _check_params(self):
         check_notch_freqs(self.freqs, self.sfreq, "NotchFilter")
 
-    def transform(self, X):
-        """Filter every window and channel.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-
-        Returns
-        -------
-        ndarray of the shape and float dtype of X
-        """
-        X3, two_d = self._validate(X, reset=False)
-        return _like_input(notch_filter(X3, self.sfreq, self.freqs, quality=self.quality), two_d)
+    def _transform_3d(self, X3):
+        return notch_filter(X3, self.sfreq, self.freqs, quality=self.quality)
 
 
 class BaselineRemoval(SignalTransformerMixin):
@@ -209,6 +190,10 @@ class BaselineRemoval(SignalTransformerMixin):
     --------
     skemotion.features.functional.remove_baseline : The function it wraps.
     DifferentialEntropy : Its ``baseline="subtract"`` subtracts the baseline DE instead.
+
+    Notes
+    -----
+    Output shape, feature names and DataFrame output as for :class:`BandpassFilter`.
 
     Examples
     --------
@@ -261,7 +246,7 @@ class BaselineRemoval(SignalTransformerMixin):
         if baseline is not None and two_d:
             baseline = _single_channel_baseline(baseline, X3.shape[0], "BaselineRemoval")
         out = subtract_baseline(X3, baseline, self.method, None, "BaselineRemoval")
-        return _like_input(out, two_d)
+        return like_input(out, two_d)
 
     def fit_transform(self, X, y=None, baseline=None):
         """Fit, then subtract the baseline.
@@ -281,7 +266,7 @@ class BaselineRemoval(SignalTransformerMixin):
         return self.fit(X).transform(X, baseline=baseline)
 
 
-class EMGContamination(SignalTransformerMixin):
+class EMGContamination(WindowsToWindows):
     """Add realistic muscle artifact to EEG windows at a controlled SNR.
 
     Band-limited (20-100 Hz) noise with muscle-like burst envelopes is added to a random
@@ -323,6 +308,8 @@ class EMGContamination(SignalTransformerMixin):
     are contaminated: the robustness experiment of TS-STDN. Use the function directly to
     contaminate only the training data.
 
+    Output shape, feature names and DataFrame output as for :class:`BandpassFilter`.
+
     Examples
     --------
     >>> import numpy as np
@@ -353,24 +340,11 @@ class EMGContamination(SignalTransformerMixin):
     def _check_params(self):
         check_snr_range(self.snr_db, "EMGContamination")
 
-    def transform(self, X):
-        """Return X plus muscle artifact.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_windows, n_channels, n_times) or \
-(n_windows, n_times)
-
-        Returns
-        -------
-        ndarray or torch.Tensor of the shape and float dtype of X
-        """
-        X3, two_d = self._validate(X, reset=False)
+    def _transform_3d(self, X3):
         lo, hi = check_snr_range(self.snr_db, "EMGContamination")
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         snr = rng.uniform(lo, hi, X3.shape[0]) if hi > lo else lo
-        out = emg_contamination(
+        return emg_contamination(
             X3, self.sfreq, snr, ch_fraction=self.ch_fraction, rng=rng, group_size=self.group_size
         )
-        return _like_input(out, two_d)

@@ -19,7 +19,6 @@ from ._backend import (
     band_bin_ranges,
     check_bands,
     check_positive_finite,
-    check_sfreq,
     from_torch,
     is_torch,
     to_torch,
@@ -103,7 +102,9 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
 
 
 def _band_variance(X, sfreq, bands, method, filter_order, where):
-    sfreq = check_sfreq(sfreq, where)
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
+    sfreq = check_sfreq(where, sfreq)
     _, edges = check_bands(bands, where)
     if method not in ("fft", "filter"):
         raise ValueError(f"{where}: argument method must be 'fft' or 'filter'; got {method!r}.")
@@ -278,8 +279,10 @@ def band_power(
     """
     import torch
 
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
     where = "band_power"
-    sfreq = check_sfreq(sfreq, where)
+    sfreq = check_sfreq(where, sfreq)
     _, edges = check_bands(bands, where)
     Xt, was_numpy = to_torch(X)
     n_times = Xt.shape[-1]
@@ -367,8 +370,10 @@ def stft_spectrogram(
     """
     import torch
 
+    from .._validation import check_sfreq  # imports scikit-learn: at call time
+
     where = "stft_spectrogram"
-    sfreq = check_sfreq(sfreq, where)
+    sfreq = check_sfreq(where, sfreq)
     n_fft, hop, win = check_stft_params(sfreq, n_fft, hop_length, window, fmin, fmax, where)
     if output_shape is not None:
         output_shape = check_output_shape(output_shape, where)

@@ -8,8 +8,9 @@ import numpy as np
 
 from .._validation import Interval, StrOptions
 from ._backend import check_bands, check_finite_array, is_torch
-from ._base import SignalTransformerMixin, feature_names
+from ._base import SignalTransformerMixin, like_input
 from ._spectral import (
+    _stft_bins,
     band_power,
     check_output_shape,
     check_stft_params,
@@ -20,13 +21,31 @@ from ._spectral import (
 __all__ = ["DifferentialEntropy", "BandPower", "STFTSpectrogram"]
 
 
-def _flatten(out, two_d: bool, flatten: bool):
-    if two_d or flatten:
-        return out.reshape(out.shape[0], -1)
-    return out
+class _BandFeatures(SignalTransformerMixin):
+    """Features per channel and band: the bands' checks, names and the flattening."""
+
+    _torch_ok = True
+
+    _parameter_constraints: dict = {
+        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "bands": [None, dict, list, tuple],
+        "flatten": ["boolean"],
+    }
+
+    def _check_params(self):
+        check_bands(self.bands, type(self).__name__, sfreq=self.sfreq)
+
+    def _names_out(self, names_in):
+        bands, _ = check_bands(self.bands, type(self).__name__)
+        return self._per_channel_names(names_in, bands)
+
+    def _flatten(self, out, two_d: bool):
+        if two_d or self.flatten:
+            return out.reshape(out.shape[0], -1)
+        return out
 
 
-class DifferentialEntropy(SignalTransformerMixin):
+class DifferentialEntropy(_BandFeatures):
     """Differential entropy (DE) per channel and frequency band.
 
     ``DE = 0.5 * log(2 * pi * e * sigma^2)`` of each channel's band-limited signal, the closed
@@ -74,6 +93,15 @@ class DifferentialEntropy(SignalTransformerMixin):
     BandPower : Band power from Welch's PSD.
     skemotion.features.functional.differential_entropy : The function it wraps.
 
+    Notes
+    -----
+    :meth:`get_feature_names_out` names the features ``<channel>_<band>`` channel-major (the
+    columns of the flattened output; the bare band names after a 2-D fit), with the channel
+    names given as ``input_features``, else ``ch0, ch1, ...``. With
+    ``set_output(transform="pandas")`` (or the global ``transform_output``) a 2-D output is a
+    DataFrame with these columns; the unflattened 3-D output stays an array, which no
+    DataFrame can hold.
+
     References
     ----------
     Duan, Zhu, Lu. "Differential entropy feature for EEG-based emotion classification",
@@ -93,15 +121,11 @@ class DifferentialEntropy(SignalTransformerMixin):
     ['FP1_delta', 'FP1_theta', 'FP1_alpha']
     """
 
-    _torch_ok = True
-
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
-        "bands": [None, dict, list, tuple],
+        **_BandFeatures._parameter_constraints,
         "method": [StrOptions({"fft", "filter"})],
         "filter_order": [Interval(Integral, 1, None, closed="left")],
         "baseline": [None, StrOptions({"subtract"})],
-        "flatten": ["boolean"],
     }
 
     def __init__(
@@ -139,9 +163,6 @@ class DifferentialEntropy(SignalTransformerMixin):
             The fitted transformer.
         """
         return super().fit(X)
-
-    def _check_params(self):
-        check_bands(self.bands, "DifferentialEntropy", sfreq=self.sfreq)
 
     def _de(self, X):
         return differential_entropy(
@@ -181,7 +202,7 @@ class DifferentialEntropy(SignalTransformerMixin):
                 "DifferentialEntropy: a baseline was passed but baseline=None; set "
                 "baseline='subtract' to use it."
             )
-        return _flatten(out, two_d, self.flatten)
+        return self._flatten(out, two_d)
 
     def fit_transform(self, X, y=None, baseline=None):
         """Fit, then transform X (with its baseline when ``baseline="subtract"``).
@@ -233,24 +254,8 @@ class DifferentialEntropy(SignalTransformerMixin):
             return torch.as_tensor(base, device=out.device)
         return base
 
-    def get_feature_names_out(self, input_features=None):
-        """Names ``<channel>_<band>`` of the flattened output, channel-major.
 
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Channel names (``n_channels_`` of them); None gives ``x0_delta, ...``. For a 2-D
-            (single-channel) fit the names are the band names.
-
-        Returns
-        -------
-        ndarray of str objects
-        """
-        names, _ = check_bands(self.bands, "DifferentialEntropy")
-        return feature_names(self, input_features, names)
-
-
-class BandPower(SignalTransformerMixin):
+class BandPower(_BandFeatures):
     """Power per channel and frequency band from Welch's PSD (or the periodogram).
 
     Parameters
@@ -288,6 +293,11 @@ class BandPower(SignalTransformerMixin):
     DifferentialEntropy : Log-variance of the band-passed signal.
     skemotion.features.functional.band_power : The function it wraps.
 
+    Notes
+    -----
+    Feature names and DataFrame output as for :class:`DifferentialEntropy`:
+    ``<channel>_<band>``, and a DataFrame only for a 2-D output.
+
     Examples
     --------
     >>> import numpy as np
@@ -297,16 +307,12 @@ class BandPower(SignalTransformerMixin):
     array([1., 1., 1.])
     """
 
-    _torch_ok = True
-
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
-        "bands": [None, dict, list, tuple],
+        **_BandFeatures._parameter_constraints,
         "relative": ["boolean"],
         "log": ["boolean"],
         "method": [StrOptions({"welch", "periodogram"})],
         "n_per_seg": [None, Interval(Integral, 1, None, closed="left")],
-        "flatten": ["boolean"],
     }
 
     def __init__(
@@ -327,9 +333,6 @@ class BandPower(SignalTransformerMixin):
         self.method = method
         self.n_per_seg = n_per_seg
         self.flatten = flatten
-
-    def _check_params(self):
-        check_bands(self.bands, "BandPower", sfreq=self.sfreq)
 
     def transform(self, X):
         """Compute the band power of every window, channel and band.
@@ -355,22 +358,7 @@ class BandPower(SignalTransformerMixin):
             relative=self.relative,
             log=self.log,
         )
-        return _flatten(out, two_d, self.flatten)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names ``<channel>_<band>`` of the flattened output, channel-major.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Channel names; see :meth:`DifferentialEntropy.get_feature_names_out`.
-
-        Returns
-        -------
-        ndarray of str objects
-        """
-        names, _ = check_bands(self.bands, "BandPower")
-        return feature_names(self, input_features, names)
+        return self._flatten(out, two_d)
 
 
 class STFTSpectrogram(SignalTransformerMixin):
@@ -417,6 +405,12 @@ class STFTSpectrogram(SignalTransformerMixin):
     The output is ``(n_windows, n_channels, n_freqs, n_frames)``; a 2-D (single-channel) X
     gives ``(n_windows, n_freqs, n_frames)``. The magnitude is scaled as
     ``scipy.signal.stft`` scales it (divided by the window's sum).
+
+    :meth:`get_feature_names_out` names axis 1 of the output: the channels (the
+    ``input_features``, else ``ch0, ch1, ...``) for a 3-D X, the frequencies of the rows
+    (``"0Hz", "0.5Hz", ...``, interpolated with ``output_shape``) for a 2-D X. The output has
+    more than two dimensions and is never put in a DataFrame: ``set_output(transform="pandas")``
+    returns it as an array.
 
     Examples
     --------
@@ -475,6 +469,15 @@ class STFTSpectrogram(SignalTransformerMixin):
             self.sfreq, self.n_fft, self.hop_length, self.window, self.fmin, self.fmax, where
         )
 
+    def _names_out(self, names_in):
+        if not self._fitted_2d:
+            return names_in
+        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sfreq)
+        freqs = freqs[_stft_bins(self.sfreq, self.n_fft, self.fmin, self.fmax)]
+        if self.output_shape is not None:  # corner-aligned interpolation of the rows
+            freqs = np.linspace(freqs[0], freqs[-1], self.output_shape[0])
+        return [f"{f:g}Hz" for f in freqs]
+
     def transform(self, X):
         """Compute the spectrogram of every window and channel.
 
@@ -500,4 +503,4 @@ class STFTSpectrogram(SignalTransformerMixin):
             log=self.log,
             output_shape=self.output_shape,
         )
-        return out[:, 0] if two_d else out
+        return like_input(out, two_d)

@@ -1,16 +1,28 @@
-"""ECG preprocessing of SSL-ECG: resampling, high-pass filtering, per-person robust z-score."""
+"""ECG preprocessing of SSL-ECG: resampling, high-pass filtering, per-person robust z-score.
+
+The per-person robust z-score is :class:`skemotion.transfer.SubjectStandardizer` with
+``percentile_range=(2.5, 97.5)``; :func:`person_zscore` is its functional form with SSL-ECG's
+float32 output, and ``PersonZScore`` a deprecated alias of the transformer.
+"""
 
 from __future__ import annotations
 
+import sys
+import warnings
 from numbers import Real
 
 import numpy as np
 from scipy import signal
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import StrOptions, check_ids, check_is_fitted, check_signal_X
-from ..features._backend import check_sfreq
+from .._validation import check_ids, check_sfreq
 from ..features._filtering import resample_fraction, sosfiltfilt
+from ..transfer._alignment import (
+    SubjectStandardizer,
+    _run_named,
+    check_percentile_range,
+    robust_zscore_stats,
+    subject_standardize,
+)
 
 __all__ = ["PersonZScore", "person_zscore", "preprocess_ecg", "robust_zscore_stats"]
 
@@ -42,9 +54,9 @@ def preprocess_ecg(X, sfreq: float, *, target_sfreq: float | None = 256.0, highp
     (2, 1, 256)
     """
     where = "preprocess_ecg"
-    fs = check_sfreq(sfreq, where)
+    fs = check_sfreq(where, sfreq)
     X = np.asarray(X, dtype=np.float32)
-    if target_sfreq is not None and float(check_sfreq(target_sfreq, where, "target_sfreq")) != fs:
+    if target_sfreq is not None and float(check_sfreq(where, target_sfreq, "target_sfreq")) != fs:
         ratio = resample_fraction(fs, target_sfreq, where, "target_sfreq")
         X = signal.resample_poly(X, ratio.numerator, ratio.denominator, axis=-1)
         fs = float(target_sfreq)
@@ -63,69 +75,13 @@ def preprocess_ecg(X, sfreq: float, *, target_sfreq: float | None = 256.0, highp
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def robust_zscore_stats(X, percentile_range=(2.5, 97.5)):
-    """Mean and robust standard deviation per channel, as in SSL-ECG.
-
-    The mean is that of all samples; the standard deviation is that of the samples between the
-    two percentiles of ``percentile_range`` (so that R peaks and artefacts do not inflate it).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_windows, n_channels, n_times)
-    percentile_range : tuple of 2 float, default=(2.5, 97.5)
-
-    Returns
-    -------
-    mean, scale : ndarray of shape (n_channels,)
-        ``scale`` is 1 where the robust standard deviation is 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skemotion.ssl import robust_zscore_stats
-    >>> X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 1, 200))
-    >>> mean, scale = robust_zscore_stats(X)
-    >>> round(float(mean[0]), 1), bool(1.5 < scale[0] < 2.0)
-    (3.0, True)
-    """
-    _check_percentile_range(percentile_range, "robust_zscore_stats")
-    Xc = np.moveaxis(np.asarray(X, dtype=np.float64), 1, 0).reshape(X.shape[1], -1)
-    mean = Xc.mean(axis=1)
-    lo, hi = np.percentile(Xc, percentile_range, axis=1)
-    inside = (Xc >= lo[:, None]) & (Xc <= hi[:, None])
-    n_in = inside.sum(axis=1)
-    m_in = np.where(inside, Xc, 0).sum(axis=1) / n_in
-    var = np.where(inside, (Xc - m_in[:, None]) ** 2, 0).sum(axis=1) / n_in
-    scale = np.sqrt(var)
-    scale[~(scale > 0)] = 1.0
-    return mean, scale
-
-
-def _check_percentile_range(pr, where: str) -> None:
-    ok = (
-        isinstance(pr, tuple | list)
-        and len(pr) == 2
-        and all(isinstance(p, Real) and not isinstance(p, bool | np.bool_) for p in pr)
-        and 0 <= pr[0] < pr[1] <= 100
-    )
-    if not ok:
-        raise ValueError(
-            f"{where}: argument percentile_range must be two percentiles 0 <= low < high <= 100; "
-            f"got {pr!r}."
-        )
-
-
-def _check_groups(groups, n_windows: int, where: str) -> np.ndarray:
-    """One person id per window, none missing (:func:`skemotion._validation.check_ids`)."""
-    return check_ids(where, groups, n_windows, "groups", "person id")
-
-
 def person_zscore(X, groups, percentile_range=(2.5, 97.5)):
     """Normalise every person's windows with that person's own robust z-score statistics.
 
     Stateless and label-free: each person's statistics come from their own windows only, so
     applying it to a whole dataset before a subject-wise (``LeaveOneGroupOut``) evaluation does
-    not leak anything across subjects. This is the normalisation of the original SSL-ECG.
+    not leak anything across subjects. This is the normalisation of the original SSL-ECG:
+    :func:`skemotion.transfer.subject_standardize` with ``percentile_range``, in float32.
 
     Parameters
     ----------
@@ -149,149 +105,92 @@ def person_zscore(X, groups, percentile_range=(2.5, 97.5)):
     >>> bool(abs(Z[:2].std() / Z[2:].std() - 1) < 0.2)
     True
     """
+    where = "person_zscore"
     X = np.asarray(X)
-    _check_percentile_range(percentile_range, "person_zscore")
-    return _person_zscore(X, _check_groups(groups, X.shape[0], "person_zscore"), percentile_range)
+    check_percentile_range(percentile_range, where)
+    groups = check_ids(where, groups, X.shape[0], "groups", "person id")
+    out = _run_named(where, subject_standardize, X, groups, percentile_range=percentile_range)
+    return out.astype(np.float32, copy=False)
 
 
-def _person_zscore(X, groups, percentile_range):
-    out = np.empty(X.shape, dtype=np.float32)
-    for g in np.unique(groups):  # a loop over persons, not over windows
-        sel = groups == g
-        mean, scale = robust_zscore_stats(X[sel], percentile_range)
-        out[sel] = (X[sel] - mean[:, None]) / scale[:, None]
-    return out
+class PersonZScore(SubjectStandardizer):
+    """Deprecated: use ``SubjectStandardizer(percentile_range=(2.5, 97.5))``.
 
+    ``PersonZScore`` is removed in the next release. It is
+    :class:`skemotion.transfer.SubjectStandardizer` with SSL-ECG's per-person robust z-score
+    as default (``percentile_range=(2.5, 97.5)``): with ``groups``, every person is normalised
+    with the mean of all their samples and the standard deviation of their samples between the
+    2.5th and 97.5th percentiles, exactly as before.
 
-class PersonZScore(TransformerMixin, BaseEstimator):
-    """Per-person robust z-score of ECG windows (SSL-ECG's normalisation) as a transformer.
-
-    With ``groups`` (one person id per window), every person is normalised with the mean of all
-    their samples and the standard deviation of their samples between the 2.5th and 97.5th
-    percentiles, computed from the windows passed to ``transform`` (label-free, nothing crosses
-    persons). ``groups`` reaches the transformer through scikit-learn's metadata routing:
-    ``PersonZScore().set_fit_request(groups=True).set_transform_request(groups=True)`` with
-    ``sklearn.set_config(enable_metadata_routing=True)``.
-
-    Without ``groups``, ``without_groups`` decides: ``"fit"`` (default) applies the global
-    statistics of the training windows learned in ``fit``; ``"batch"`` treats the windows passed
-    to ``transform`` as one person, which is right for the test fold of ``LeaveOneGroupOut``
-    (one unseen subject), where scikit-learn's scorers call ``predict`` without metadata.
+    What changed: without ``groups``, the windows passed to ``transform`` are standardised as
+    one person (the former ``without_groups="batch"``; the former default ``"fit"``, the
+    statistics of the training windows, and the ``without_groups`` parameter are gone, see
+    :class:`~skemotion.transfer.SubjectStandardizer` for why); the output keeps the float
+    dtype of X (float32 for float32 X, as SSL-ECG feeds its encoder, float64 for float64 X,
+    where it was always float32); windows of any length are accepted after fit; the fitted
+    attributes ``mean_``, ``scale_`` and ``n_times_`` are gone.
 
     Parameters
     ----------
+    robust : bool, default=False
+        See :class:`~skemotion.transfer.SubjectStandardizer`.
     percentile_range : tuple of 2 float, default=(2.5, 97.5)
         Percentiles bounding the samples used for the standard deviation.
-    without_groups : {"fit", "batch"}, default="fit"
-        Statistics used when ``transform`` gets no groups.
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_channels,)
-        Mean of the training windows per channel.
-    scale_ : ndarray of shape (n_channels,)
-        Robust standard deviation of the training windows per channel.
     n_channels_ : int
         Number of channels seen in fit.
-    n_times_ : int
-        Window length seen in fit.
     n_features_in_ : int
         ``X.shape[1]`` as passed to fit.
 
     See Also
     --------
-    person_zscore : the same normalisation as a function (safe before subject-wise CV).
+    skemotion.transfer.SubjectStandardizer : the estimator to use instead.
+    person_zscore : the same normalisation as a function.
 
     Examples
     --------
+    >>> import warnings
     >>> import numpy as np
     >>> from skemotion.ssl import PersonZScore
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(6, 1, 100)) * np.repeat([1.0, 10.0], 3)[:, None, None]
-    >>> Z = PersonZScore().fit_transform(X, groups=[0, 0, 0, 1, 1, 1])
-    >>> bool(abs(Z[:3].std() / Z[3:].std() - 1) < 0.1)
-    True
+    >>> X = np.random.default_rng(0).normal(size=(6, 1, 100))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Z = PersonZScore().fit_transform(X, groups=[0, 0, 0, 1, 1, 1])
+    >>> caught[0].category.__name__
+    'FutureWarning'
     """
 
-    _parameter_constraints: dict = {
-        "percentile_range": [tuple, list],
-        "without_groups": [StrOptions({"fit", "batch"})],
-    }
-
-    def __init__(self, *, percentile_range=(2.5, 97.5), without_groups="fit"):
-        self.percentile_range = percentile_range
-        self.without_groups = without_groups
+    def __init__(self, *, robust=False, percentile_range=(2.5, 97.5)):
+        super().__init__(robust=robust, percentile_range=percentile_range)
 
     def fit(self, X, y=None, groups=None):
-        """Learn the global statistics of the training windows.
+        """Warn that the class is deprecated, then fit as ``SubjectStandardizer`` does.
 
         Parameters
         ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : ignored
-        groups : array-like of shape (n_windows,), default=None
-            Accepted for symmetry with ``transform``; the global statistics do not use it.
+        X, y, groups
+            See :meth:`skemotion.transfer.SubjectStandardizer.fit`.
 
         Returns
         -------
-        self
+        self : object
         """
-        self._validate_params()
-        _check_percentile_range(self.percentile_range, "PersonZScore")
-        X = check_signal_X(self, X, reset=True, dtype=np.float64)
-        if groups is not None:
-            _check_groups(groups, X.shape[0], "PersonZScore")
-        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
-        self.mean_, self.scale_ = robust_zscore_stats(X, self.percentile_range)
-        return self
+        warnings.warn(
+            "PersonZScore is deprecated and will be removed in the next release; use "
+            "skemotion.transfer.SubjectStandardizer(percentile_range=(2.5, 97.5)) instead "
+            "(without groups it standardises the windows passed as one person).",
+            FutureWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return super().fit(X, y, groups=groups)
 
-    def transform(self, X, groups=None):
-        """Normalise the windows.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        groups : array-like of shape (n_windows,), default=None
-            Person of every window; see the class description for ``None``.
-
-        Returns
-        -------
-        X_out : ndarray of the shape of X, float32
-        """
-        check_is_fitted(self)
-        two_d = np.asarray(X).ndim == 2
-        X = check_signal_X(self, X, reset=False, dtype=np.float64)
-        if groups is not None:
-            out = _person_zscore(
-                X, _check_groups(groups, X.shape[0], "PersonZScore"), self.percentile_range
-            )
-        else:
-            if self.without_groups == "batch":
-                mean, scale = robust_zscore_stats(X, self.percentile_range)
-            else:
-                mean, scale = self.mean_, self.scale_
-            out = ((X - mean[:, None]) / scale[:, None]).astype(np.float32)
-        return out[:, 0, :] if two_d else out
-
-    def fit_transform(self, X, y=None, groups=None):
-        """Fit, then transform the same windows with the same ``groups``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
-        y : None
-            Ignored.
-        groups : array-like of shape (n_windows,), default=None
-            Person of every window; see the class description for ``None``.
-
-        Returns
-        -------
-        X_out : ndarray of the shape of X, float32
-        """
-        return self.fit(X, y, groups=groups).transform(X, groups=groups)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
+def _user_stacklevel() -> int:
+    """``stacklevel`` of the first caller outside skemotion, for a warning issued by the caller
+    of this function: it points at the user's line, not at ``fit_transform``."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("skemotion."):
+        frame, level = frame.f_back, level + 1
+    return level

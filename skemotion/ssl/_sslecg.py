@@ -26,6 +26,7 @@ from .._validation import (
     DEPRECATED,
     Interval,
     StrOptions,
+    check_input_features,
     check_is_fitted,
     check_sfreq,
     check_signal_X,
@@ -195,7 +196,8 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    skemotion.ssl.PersonZScore : the per-person normalisation SSL-ECG applies first.
+    skemotion.transfer.SubjectStandardizer : the per-person normalisation SSL-ECG applies
+        first (``percentile_range=(2.5, 97.5)``).
     skemotion.features.HRVFeatures : the classical ECG baseline.
 
     Notes
@@ -499,14 +501,18 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : None
-            Ignored (the embedding does not map input columns to outputs).
+        input_features : array-like of str or None, default=None
+            Names of the input features, checked as scikit-learn does (equal to
+            ``feature_names_in_`` when fitted on a DataFrame, else ``n_features_in_`` of them);
+            the embedding does not map input columns to outputs, so they do not enter the
+            output names.
 
         Returns
         -------
         feature_names_out : ndarray of str objects of shape (n_filters[-1],)
         """
         check_is_fitted(self)
+        check_input_features(self, input_features)
         return np.array([f"sslecg{i}" for i in range(self.module_.encoder.n_outputs)], dtype=object)
 
     def __sklearn_tags__(self):

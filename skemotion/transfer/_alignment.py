@@ -6,7 +6,8 @@ Two alignments, each a pure function over a batch of windows and a thin transfor
   square root of that subject's mean spatial covariance, so every subject's mean covariance
   becomes the identity;
 - subject standardisation: every channel of a subject is centred and scaled with that subject's
-  own statistics (mean and standard deviation, or median and interquartile range).
+  own statistics (mean and standard deviation, median and interquartile range, or SSL-ECG's
+  mean and standard deviation of the samples between two percentiles).
 
 Both are *transductive*: the statistics of a subject are computed from the windows of that
 subject passed to the call, never from labels, and nothing crosses subjects.
@@ -17,17 +18,9 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import Interval, check_ids, check_is_fitted, check_signal_X
-
-__all__ = [
-    "EuclideanAlignment",
-    "SubjectStandardizer",
-    "euclidean_alignment",
-    "mean_covariance",
-    "subject_standardize",
-]
+from .._validation import Interval, check_ids
+from ..features._base import SignalTransformerMixin, like_input
 
 #: interquartile range of the standard normal distribution (2 * 0.6744897501960817)
 _NORMAL_IQR = 1.3489795003921634
@@ -38,14 +31,20 @@ def _check_groups(name: str, groups, n_windows: int) -> np.ndarray:
     return check_ids(name, groups, n_windows, "groups", "subject")
 
 
-def _subject_slices(name: str, groups, n_windows: int):
-    """Yield ``(subject, boolean mask)`` per subject; one subject when ``groups`` is None."""
+def _per_subject(name: str, X, groups, func):
+    """``func(X_s, subject)`` for every subject's windows ``X_s``, into one array of X's dtype.
+
+    One subject (``None``) when ``groups`` is None; a loop over subjects, never over windows.
+    """
+    out = np.empty(X.shape, dtype=X.dtype)
     if groups is None:
-        yield None, slice(None)
-        return
-    g = _check_groups(name, groups, n_windows)
-    for subject in np.unique(g):  # a loop over subjects, never over windows
-        yield subject, g == subject
+        out[...] = func(X, None)
+        return out
+    g = _check_groups(name, groups, X.shape[0])
+    for subject in np.unique(g):
+        sel = g == subject
+        out[sel] = func(X[sel], subject)
+    return out
 
 
 def _as_3d_float(name: str, X):
@@ -165,25 +164,105 @@ def euclidean_alignment(X, groups=None, *, shrinkage: float = 0.0):
             f"{name}: argument shrinkage must be a number in [0, 1]; got {shrinkage!r}."
         )
     X = _as_3d_float(name, X)
-    out = np.empty(X.shape, dtype=X.dtype)
-    for subject, sel in _subject_slices(name, groups, X.shape[0]):
-        Xs = X[sel]
+
+    def align(Xs, subject):
         W = _inv_sqrt_reference(name, Xs, float(shrinkage), subject)
-        out[sel] = np.matmul(W, Xs)  # (C, C) @ (n, C, T) -> (n, C, T)
-    return out
+        return np.matmul(W, Xs)  # (C, C) @ (n, C, T) -> (n, C, T)
+
+    return _per_subject(name, X, groups, align)
 
 
-def subject_standardize(X, groups=None, *, robust: bool = False):
+def check_percentile_range(percentile_range, where: str) -> None:
+    """Two percentiles ``0 <= low < high <= 100`` (real numbers, not bools)."""
+    pr = percentile_range
+    ok = (
+        isinstance(pr, tuple | list)
+        and len(pr) == 2
+        and all(isinstance(p, Real) and not isinstance(p, bool | np.bool_) for p in pr)
+        and 0 <= pr[0] < pr[1] <= 100
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}: argument percentile_range must be two percentiles 0 <= low < high <= 100; "
+            f"got {pr!r}."
+        )
+
+
+def _check_scale_options(robust, percentile_range, where: str) -> None:
+    if percentile_range is None:
+        return
+    check_percentile_range(percentile_range, where)
+    if robust:
+        raise ValueError(
+            f"{where}: arguments robust=True and percentile_range={percentile_range!r} choose "
+            "two different scales; set one of them (the median and IQR, or the standard "
+            "deviation between the percentiles)."
+        )
+
+
+def robust_zscore_stats(X, percentile_range=(2.5, 97.5)):
+    """Mean and robust standard deviation per channel, as in SSL-ECG.
+
+    The mean is that of all samples; the standard deviation is that of the samples between the
+    two percentiles of ``percentile_range`` (so that R peaks and artefacts do not inflate it).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_channels, n_times)
+    percentile_range : tuple of 2 float, default=(2.5, 97.5)
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_channels,)
+        ``scale`` is 1 where the robust standard deviation is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skemotion.ssl import robust_zscore_stats
+    >>> X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 1, 200))
+    >>> mean, scale = robust_zscore_stats(X)
+    >>> round(float(mean[0]), 1), bool(1.5 < scale[0] < 2.0)
+    (3.0, True)
+    """
+    check_percentile_range(percentile_range, "robust_zscore_stats")
+    Xc = np.moveaxis(np.asarray(X, dtype=np.float64), 1, 0).reshape(X.shape[1], -1)
+    mean = Xc.mean(axis=1)
+    lo, hi = np.percentile(Xc, percentile_range, axis=1)
+    inside = (Xc >= lo[:, None]) & (Xc <= hi[:, None])
+    n_in = inside.sum(axis=1)
+    m_in = np.where(inside, Xc, 0).sum(axis=1) / n_in
+    var = np.where(inside, (Xc - m_in[:, None]) ** 2, 0).sum(axis=1) / n_in
+    scale = np.sqrt(var)
+    scale[~(scale > 0)] = 1.0
+    return mean, scale
+
+
+def _center_scale(Xs, robust: bool, percentile_range):
+    """Per-channel centre and scale of one subject's float64 windows."""
+    if percentile_range is not None:
+        return robust_zscore_stats(Xs, percentile_range)
+    if robust:
+        q1, med, q3 = np.percentile(Xs, [25, 50, 75], axis=(0, 2))
+        center, scale = med, (q3 - q1) / _NORMAL_IQR
+    else:
+        center, scale = Xs.mean(axis=(0, 2)), Xs.std(axis=(0, 2))
+    return center, np.where(scale > 0, scale, 1.0)
+
+
+def subject_standardize(X, groups=None, *, robust: bool = False, percentile_range=None):
     """Standardise every channel of every subject with that subject's own statistics.
 
     For subject s and channel c, over all samples of all windows of s::
 
         X[s, c] <- (X[s, c] - center_sc) / scale_sc
 
-    with ``center`` the mean and ``scale`` the standard deviation, or with ``robust=True`` the
+    with ``center`` the mean and ``scale`` the standard deviation; with ``robust=True`` the
     median and the interquartile range divided by 1.349 (the IQR of a standard normal, so both
-    options give unit variance on Gaussian data). A scale of 0 (a flat channel) is replaced by
-    1. Label-free and per subject.
+    options give unit variance on Gaussian data); with ``percentile_range=(low, high)`` the
+    mean and the standard deviation of the samples between those two percentiles (SSL-ECG's
+    per-person robust z-score, ``(2.5, 97.5)`` in the paper). A scale of 0 (a flat channel) is
+    replaced by 1. Label-free and per subject.
 
     Parameters
     ----------
@@ -192,6 +271,9 @@ def subject_standardize(X, groups=None, *, robust: bool = False):
         Subject of every window; None treats all windows as one subject.
     robust : bool, default=False
         Median and IQR instead of mean and standard deviation.
+    percentile_range : tuple of 2 float or None, default=None
+        Percentiles bounding the samples of the standard deviation (see above); not together
+        with ``robust=True``.
 
     Returns
     -------
@@ -209,24 +291,24 @@ def subject_standardize(X, groups=None, *, robust: bool = False):
            [[-1.,  1.]]])
     """
     name = "subject_standardize"
+    _check_scale_options(robust, percentile_range, name)
     X = _as_3d_float(name, X)
-    out = np.empty(X.shape, dtype=X.dtype)
-    for _, sel in _subject_slices(name, groups, X.shape[0]):
-        Xs = X[sel].astype(np.float64, copy=False)
-        if robust:
-            q1, med, q3 = np.percentile(Xs, [25, 50, 75], axis=(0, 2))
-            center, scale = med, (q3 - q1) / _NORMAL_IQR
-        else:
-            center, scale = Xs.mean(axis=(0, 2)), Xs.std(axis=(0, 2))
-        scale = np.where(scale > 0, scale, 1.0)
-        out[sel] = (Xs - center[:, None]) / scale[:, None]
-    return out
+
+    def standardize(Xs, subject):
+        Xs = Xs.astype(np.float64, copy=False)
+        center, scale = _center_scale(Xs, robust, percentile_range)
+        return (Xs - center[:, None]) / scale[:, None]
+
+    return _per_subject(name, X, groups, standardize)
 
 
-class _SubjectAlignmentMixin(TransformerMixin, BaseEstimator):
-    """Shared shell: validation, ``groups`` handling, 2-D in gives 2-D out.
+class _SubjectAlignmentMixin(SignalTransformerMixin):
+    """Shared shell: validation, ``groups`` handling, 2-D in gives 2-D out, and the output
+    contract of :class:`~skemotion.features._base.SignalTransformerMixin` (the input feature
+    names out, a DataFrame only for a 2-D X).
 
-    Subclasses implement ``_align(X3, groups)`` on a validated float 3-D array.
+    Subclasses return their functional form and its keyword arguments from ``_function()``;
+    it runs on the validated float 3-D windows.
     """
 
     def fit(self, X, y=None, groups=None):
@@ -249,12 +331,9 @@ class _SubjectAlignmentMixin(TransformerMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
-        self._validate_params()
-        X3 = check_signal_X(self, X, reset=True, dtype=[np.float64, np.float32], check_times=False)
+        X3 = self._fit_checks(X)
         if groups is not None:
             _check_groups(type(self).__name__, groups, X3.shape[0])
-        self._check_params()
-        self.n_channels_ = int(X3.shape[1])
         return self
 
     def transform(self, X, groups=None):
@@ -272,14 +351,10 @@ class _SubjectAlignmentMixin(TransformerMixin, BaseEstimator):
         X_out : ndarray of the shape of X
             Float64, or float32 when X is float32.
         """
-        check_is_fitted(self)
-        ndim = getattr(X, "ndim", None)
-        two_d = (np.asarray(X).ndim if ndim is None else ndim) == 2
-        X3 = check_signal_X(self, X, reset=False, dtype=[np.float64, np.float32], check_times=False)
+        X3, two_d = self._validate(X, reset=False)
         if groups is not None:
             groups = _check_groups(type(self).__name__, groups, X3.shape[0])
-        out = self._align(X3, groups)
-        return out[:, 0, :] if two_d else out
+        return like_input(self._align(X3, groups), two_d)
 
     def fit_transform(self, X, y=None, groups=None):
         """Fit, then transform the same windows with the same ``groups``.
@@ -298,13 +373,13 @@ class _SubjectAlignmentMixin(TransformerMixin, BaseEstimator):
         """
         return self.fit(X, y, groups=groups).transform(X, groups=groups)
 
-    def _check_params(self):
-        """Checks of parameter combinations beyond ``_parameter_constraints``."""
+    def _align(self, X3, groups):
+        """Call the functional form, naming the estimator instead of the function in errors."""
+        func, kwargs = self._function()
+        return _run_named(type(self).__name__, func, X3, groups, **kwargs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.input_tags.allow_nan = False
         tags.requires_fit = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
@@ -378,6 +453,10 @@ class EuclideanAlignment(_SubjectAlignmentMixin):
     correlated). Each reference needs an eigendecomposition of a ``(n_channels, n_channels)``
     matrix per subject; the windows are aligned with one batched product.
 
+    The output has the shape of X. :meth:`get_feature_names_out` returns the input feature
+    names (the channels of a 3-D X, the columns of a 2-D X); ``set_output(transform="pandas")``
+    gives a DataFrame for a 2-D X and leaves 3-D windows an array.
+
     References
     ----------
     H. He and D. Wu, "Transfer learning for brain-computer interfaces: a Euclidean space data
@@ -401,54 +480,51 @@ class EuclideanAlignment(_SubjectAlignmentMixin):
     def __init__(self, *, shrinkage=0.0):
         self.shrinkage = shrinkage
 
-    def _align(self, X3, groups):
-        return _run_named(self, euclidean_alignment, X3, groups, shrinkage=self.shrinkage)
+    def _function(self):
+        return euclidean_alignment, {"shrinkage": self.shrinkage}
 
 
 class SubjectStandardizer(_SubjectAlignmentMixin):
-    """Per-subject, per-channel standardisation of EEG windows.
+    """Per-subject, per-channel standardisation of EEG or ECG windows.
 
     Every channel of every subject is centred and scaled with that subject's statistics over
-    all its windows and time samples: mean and standard deviation, or (``robust=True``) median
-    and interquartile range / 1.349, which blinks and muscle bursts do not inflate. This
-    removes subject-specific channel offsets and gains (impedance, skull thickness) without
-    mixing channels.
+    all its windows and time samples: mean and standard deviation; or (``robust=True``) median
+    and interquartile range / 1.349, which blinks and muscle bursts do not inflate; or
+    (``percentile_range=(2.5, 97.5)``) the mean and the standard deviation of the samples
+    between the two percentiles, the per-person robust z-score of SSL-ECG (Sarkar and Etemad,
+    2020), which R peaks do not inflate. This removes subject-specific channel offsets and
+    gains (impedance, skull thickness, electrode placement) without mixing channels.
 
-    The alignment is *transductive* and label-free: :meth:`transform` computes every subject's
-    statistics from that subject's windows in the call itself (``fit`` only validates and
-    records the number of channels), and ``y`` is never used. It is therefore the same whether
-    it runs on the training or the test windows, and safe for subject-wise evaluation as long as
-    the windows passed at test time belong to the test subject(s) only.
+    Like :class:`EuclideanAlignment`, it is *transductive* and label-free: :meth:`transform`
+    computes every subject's statistics from that subject's windows in the call itself
+    (``fit`` only validates), ``y`` is never used, and ``groups`` (one subject id per window)
+    reaches ``fit``, ``transform`` and ``fit_transform`` through metadata routing
+    (``SubjectStandardizer().set_fit_request(groups=True).set_transform_request(groups=True)``)
+    or by step name; see :class:`EuclideanAlignment` for the recipes with ``Pipeline``,
+    ``cross_val_score`` and ``GridSearchCV``.
 
-    ``groups`` (one subject id per window) reaches ``fit``, ``transform`` and ``fit_transform``
-    through scikit-learn's metadata routing: with
-    ``sklearn.set_config(enable_metadata_routing=True)`` (or ``sklearn.config_context``), use
-    ``SubjectStandardizer().set_fit_request(groups=True).set_transform_request(groups=True)`` in a
-    ``Pipeline``; then ``pipe.fit(X, y, groups=groups)``, ``cross_val_score(pipe, X, y,
-    cv=LeaveOneGroupOut(), params={"groups": groups})`` and ``GridSearchCV(pipe, ...).fit(X,
-    y, groups=groups)`` align every training subject on its own; ``pipe.predict(X,
-    groups=groups)`` does the same at test time. Without routing, pass the groups to the step
-    by name: ``pipe.fit(X, y, <step>__groups=groups)``, ``cross_val_score(pipe, X, y,
-    groups=groups, cv=LeaveOneGroupOut(), params={"<step>__groups": groups})``,
-    ``GridSearchCV(...).fit(X, y, groups=groups, <step>__groups=groups)``; ``pipe.predict(X)``
-    then calls ``transform`` without groups.
-
-    Without groups, :meth:`transform` treats all the windows passed as **one subject**. That is
-    exact for the test fold of ``LeaveOneGroupOut`` (one unseen subject, aligned with its own
-    statistics). Scikit-learn's scorers (``scoring="balanced_accuracy"``, ``make_scorer``, a
-    callable) call ``predict(X_test)`` without metadata, even with routing on; only the default
-    scoring (the estimator's own ``score``) routes ``groups`` to ``transform``. So with a test
-    fold of several subjects (``GroupKFold``) and a named scorer, the test subjects are aligned
-    together: use ``LeaveOneGroupOut``, the default scoring, or predict with ``groups``
-    yourself. Because the statistics come from the call, transforming a subset of a subject's
-    windows gives a different result from transforming all of them.
+    Without groups, :meth:`transform` treats all the windows passed as **one subject**. This
+    is the one behaviour without groups, chosen over standardising with statistics learned in
+    ``fit``: the test fold of ``LeaveOneGroupOut`` is one unseen subject, scikit-learn's
+    scorers call ``predict(X_test)`` without metadata, and statistics of the training subjects
+    would then scale the test subject with someone else's offsets and gains, which is what a
+    per-subject standardisation exists to remove (and the training subjects, routed with their
+    groups, would be scaled another way than the test subject). With a test fold of several
+    subjects and a named scorer they are standardised together (see
+    :class:`EuclideanAlignment`); transforming a few windows uses the statistics of those
+    windows only.
 
     Parameters
     ----------
     robust : bool, default=False
         Use the median and the interquartile range divided by 1.349 (the IQR of a standard
         normal, so both options give unit variance on Gaussian data) instead of the mean and
-        the standard deviation. A zero scale (flat channel) is replaced by 1.
+        the standard deviation.
+    percentile_range : tuple of 2 float or None, default=None
+        ``(low, high)`` percentiles, ``0 <= low < high <= 100``: the scale is the standard
+        deviation of the samples between them (the centre stays the mean of all samples);
+        ``(2.5, 97.5)`` is SSL-ECG's normalisation. Not together with ``robust=True``. A zero
+        scale (flat channel) is replaced by 1 in every option.
 
     Attributes
     ----------
@@ -456,12 +532,29 @@ class SubjectStandardizer(_SubjectAlignmentMixin):
         Number of channels seen in fit.
     n_features_in_ : int
         ``X.shape[1]`` as passed to fit (channels, or samples for a 2-D X).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names when a 2-D X was a DataFrame.
 
     See Also
     --------
     subject_standardize : the same standardisation as a function.
     EuclideanAlignment : per-subject spatial whitening.
-    skemotion.ssl.PersonZScore : the per-person robust z-score of SSL-ECG.
+    skemotion.ssl.person_zscore : SSL-ECG's normalisation as a function (float32 out).
+
+    Notes
+    -----
+    It replaces ``skemotion.ssl.PersonZScore`` (deprecated, removed in the next release):
+    ``PersonZScore()`` is ``SubjectStandardizer(percentile_range=(2.5, 97.5))``.
+
+    The output has the shape and float dtype of X. :meth:`get_feature_names_out` returns the
+    input feature names (the channels of a 3-D X, the columns of a 2-D X);
+    ``set_output(transform="pandas")`` gives a DataFrame for a 2-D X and leaves 3-D windows an
+    array.
+
+    References
+    ----------
+    P. Sarkar and A. Etemad, "Self-supervised ECG representation learning for emotion
+    recognition", IEEE Transactions on Affective Computing 13(3):1541-1554, 2020.
 
     Examples
     --------
@@ -475,22 +568,29 @@ class SubjectStandardizer(_SubjectAlignmentMixin):
     (array([1., 1.]), array([0., 0.]))
     """
 
-    _parameter_constraints: dict = {"robust": ["boolean"]}
+    _parameter_constraints: dict = {"robust": ["boolean"], "percentile_range": [None, tuple, list]}
 
-    def __init__(self, *, robust=False):
+    def __init__(self, *, robust=False, percentile_range=None):
         self.robust = robust
+        self.percentile_range = percentile_range
 
-    def _align(self, X3, groups):
-        return _run_named(self, subject_standardize, X3, groups, robust=self.robust)
+    def _check_params(self):
+        _check_scale_options(self.robust, self.percentile_range, type(self).__name__)
+
+    def _function(self):
+        return subject_standardize, {
+            "robust": self.robust,
+            "percentile_range": self.percentile_range,
+        }
 
 
-def _run_named(estimator, func, X3, groups, **kwargs):
-    """Call the functional form, naming the estimator instead of the function in errors."""
+def _run_named(name: str, func, *args, **kwargs):
+    """Call ``func``, naming ``name`` (an estimator or a function) instead of it in errors."""
     try:
-        return func(X3, groups, **kwargs)
+        return func(*args, **kwargs)
     except ValueError as exc:
         msg = str(exc)
         prefix = f"{func.__name__}: "
         if msg.startswith(prefix):
-            raise ValueError(f"{type(estimator).__name__}: {msg[len(prefix) :]}") from None
+            raise ValueError(f"{name}: {msg[len(prefix) :]}") from None
         raise
