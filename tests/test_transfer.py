@@ -1,12 +1,14 @@
 """Subject alignment (skemotion.transfer): values, label-freeness, routing, estimator checks."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.stats
 import sklearn
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -14,6 +16,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skemotion.transfer import (
     EuclideanAlignment,
+    PooledSubjectsWarning,
     SubjectStandardizer,
     euclidean_alignment,
     mean_covariance,
@@ -341,3 +344,47 @@ def test_without_routing_step_parameters(Est, func):
     pipe.fit(X, y, align__groups=g)
     ref = LogisticRegression().fit(log_var(func(X, g)), y)
     np.testing.assert_allclose(pipe[-1].coef_, ref.coef_, rtol=1e-10)
+
+
+# --- alignment trained without its subjects ----------------------------------------------------
+def _pooled_warnings(record):
+    return [w for w in record if issubclass(w.category, PooledSubjectsWarning)]
+
+
+@pytest.mark.parametrize("step", [EuclideanAlignment(shrinkage=0.1), SubjectStandardizer()])
+def test_grid_search_with_groups_but_routing_off_warns_that_subjects_were_pooled(step):
+    from sklearn.pipeline import make_pipeline
+
+    from skemotion.features import DifferentialEntropy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 3, 64))
+    y = np.tile([0, 1], 12)
+    subjects = np.repeat([0, 1, 2], 8)
+    pipe = make_pipeline(step, DifferentialEntropy(sfreq=64.0, flatten=True), LogisticRegression())
+    search = GridSearchCV(pipe, {"logisticregression__C": [1.0]}, cv=GroupKFold(3))
+    with pytest.warns(PooledSubjectsWarning, match="aligned as ONE subject.*enable_metadata_r"):
+        search.fit(X, y, groups=subjects)  # the usual call: groups reach the splitter only
+
+    # the working call: routing on, the step asks for the subjects -> no warning
+    with (
+        sklearn.config_context(enable_metadata_routing=True),
+        warnings.catch_warnings(record=True) as record,
+    ):
+        warnings.simplefilter("always")
+        routed = clone(step).set_fit_request(groups=True).set_transform_request(groups=True)
+        pipe = make_pipeline(routed, DifferentialEntropy(sfreq=64.0, flatten=True),
+                             LogisticRegression())  # fmt: skip
+        search = GridSearchCV(pipe, {"logisticregression__C": [1.0]}, cv=GroupKFold(3))
+        search.fit(X, y, groups=subjects)
+    assert not _pooled_warnings(record)
+
+
+def test_no_pooled_warning_with_groups_or_a_single_window():
+    X = np.random.default_rng(1).normal(size=(6, 2, 32))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        EuclideanAlignment().fit_transform(X, groups=[0, 0, 0, 1, 1, 1])
+        EuclideanAlignment().fit_transform(X[:1])
+        EuclideanAlignment().fit(X).transform(X)  # predicting one held-out subject
+    assert not _pooled_warnings(record)

@@ -2,6 +2,7 @@
 
 from ._alignment import (
     EuclideanAlignment,
+    PooledSubjectsWarning,
     SubjectStandardizer,
     euclidean_alignment,
     mean_covariance,
@@ -10,6 +11,7 @@ from ._alignment import (
 
 __all__ = [
     "EuclideanAlignment",
+    "PooledSubjectsWarning",
     "SubjectStandardizer",
     "euclidean_alignment",
     "mean_covariance",

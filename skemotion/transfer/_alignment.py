@@ -15,6 +15,7 @@ subject passed to the call, never from labels, and nothing crosses subjects.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -302,6 +303,53 @@ def subject_standardize(X, groups=None, *, robust: bool = False, percentile_rang
     return _per_subject(name, X, groups, standardize)
 
 
+class PooledSubjectsWarning(UserWarning):
+    """An alignment step was trained on windows without their subjects.
+
+    All the windows were then aligned as one subject, which is right only when they come from
+    one subject. Raised by ``fit_transform`` of :class:`EuclideanAlignment` and
+    :class:`SubjectStandardizer` called without groups: the case of
+    ``GridSearchCV(...).fit(X, y, groups=subjects)`` with metadata routing off, which gives
+    the subjects to the splitter only.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skemotion.transfer import EuclideanAlignment, PooledSubjectsWarning
+    >>> X = np.random.default_rng(0).normal(size=(6, 2, 32))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = EuclideanAlignment().fit_transform(X)
+    >>> [w.category.__name__ for w in caught]
+    ['PooledSubjectsWarning']
+    >>> _ = EuclideanAlignment().fit_transform(X, groups=[0, 0, 0, 1, 1, 1])  # no warning
+    """
+
+
+def _warn_if_pooled(estimator, n_windows: int) -> None:
+    """Warn when a training call aligns several windows without groups: inside
+    ``GridSearchCV(...).fit(X, y, groups=subjects)`` or ``cross_val_score(...,
+    groups=subjects)`` with metadata routing off, the groups reach the splitter only, and the
+    step would silently align all the training subjects as one."""
+    if n_windows < 2:
+        return
+    name = type(estimator).__name__
+    warnings.warn(
+        f"{name}: trained on {n_windows} windows without groups, so all of them were aligned as "
+        "ONE subject. If they come from several subjects, give the subjects to this step: "
+        f"{name}().fit_transform(X, groups=subjects); inside GridSearchCV or cross_val_score, "
+        "where groups=subjects reaches the splitter only, turn metadata routing on: "
+        "sklearn.set_config(enable_metadata_routing=True), "
+        f"{name}().set_fit_request(groups=True).set_transform_request(groups=True), then "
+        "search.fit(X, y, groups=subjects) or cross_val_score(..., params={'groups': "
+        "subjects}). Windows of one subject need nothing (silence this with "
+        "warnings.simplefilter('ignore', skemotion.transfer.PooledSubjectsWarning)).",
+        PooledSubjectsWarning,
+        stacklevel=3,
+    )
+
+
 class _SubjectAlignmentMixin(SignalTransformerMixin):
     """Shared shell: validation, ``groups`` handling, 2-D in gives 2-D out, and the output
     contract of :class:`~skemotion.features._base.SignalTransformerMixin` (the input feature
@@ -371,7 +419,10 @@ class _SubjectAlignmentMixin(SignalTransformerMixin):
         -------
         X_out : ndarray of the shape of X
         """
-        return self.fit(X, y, groups=groups).transform(X, groups=groups)
+        self.fit(X, y, groups=groups)
+        if groups is None:
+            _warn_if_pooled(self, np.shape(X)[0])
+        return self.transform(X, groups=groups)
 
     def _align(self, X3, groups):
         """Call the functional form, naming the estimator instead of the function in errors."""
