@@ -3,9 +3,11 @@
 ``skemotion benchmark`` runs the subject-wise benchmark of :mod:`skemotion.benchmark` on the
 built-in synthetic corpus, or on a dataset the user has (``--dataset deap --data-path PATH``),
 prints the table and one verdict per model, and writes the results to the output folder. Every
-option value is checked before any data are loaded or models trained: a bad value is a one-line
-usage error naming the option (exit status 2). Ctrl-C stops the run with exit status 130,
-keeping the folds already finished; the same command continues from them.
+option value is checked before any data are loaded or models trained: the data options here, the
+run options (models, protocol, seeds, device ...) by the benchmark's one check of its options,
+the one :func:`~skemotion.benchmark.run_benchmark` uses too. A bad value is a one-line usage
+error naming the option (exit status 2). Ctrl-C stops the run with exit status 130, keeping the
+folds already finished; the same command continues from them.
 """
 
 from __future__ import annotations
@@ -47,15 +49,16 @@ examples:
   skemotion benchmark --scheduler tcp://10.0.0.5:8786 --device cuda --precision bf16"""
 
 
-def _type(checker):
-    """An argparse ``type`` from a checker of :mod:`skemotion.benchmark._options`."""
+def _type(checker, noun: str | None = None):
+    """An argparse ``type`` from a checker of :mod:`skemotion.benchmark._options`: a list of
+    checked values (spaces or commas); ``noun`` starts the message of a bad value."""
     from .benchmark._options import split_list
 
     def convert(text):
         try:
             values = [checker(v) for v in split_list(text)]
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+            raise argparse.ArgumentTypeError(f"{noun} {exc}" if noun else str(exc)) from None
         if not values:
             raise argparse.ArgumentTypeError(f"needs a value; got {text!r}")
         return values
@@ -64,8 +67,8 @@ def _type(checker):
     return convert
 
 
-def _scalar(checker):
-    convert = _type(checker)
+def _scalar(checker, noun: str | None = None):
+    convert = _type(checker, noun)
 
     def one(text):
         values = convert(text)
@@ -77,24 +80,6 @@ def _scalar(checker):
     return one
 
 
-def _names(kind, allowed):
-    """Type of a list option whose items must be among ``allowed`` (commas allowed)."""
-    from .benchmark._options import split_list
-
-    def convert(text):
-        values = split_list(text)
-        bad = [v for v in values if v not in allowed]
-        if bad or not values:
-            raise argparse.ArgumentTypeError(
-                f"unknown {kind} {', '.join(map(repr, bad or [text]))}; allowed: "
-                f"{', '.join(allowed)}"
-            )
-        return values
-
-    convert.__name__ = kind
-    return convert
-
-
 def _existing_path(text):
     path = Path(text).expanduser()
     if not path.exists():
@@ -102,13 +87,9 @@ def _existing_path(text):
     return path
 
 
-def _device(text):
-    from .benchmark._options import check_device
-
-    try:
-        return check_device(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _choices(values) -> str:
+    """The metavar of an option with a few allowed values: ``{a,b,c}``."""
+    return "{" + ",".join(values) + "}"
 
 
 def _cross_dataset_available() -> bool:
@@ -118,27 +99,21 @@ def _cross_dataset_available() -> bool:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The ``skemotion`` parser and its ``benchmark`` sub-parser."""
-    from . import __version__
-    from .benchmark import ALIGNMENTS, PRECISIONS, PROTOCOLS, RECIPES, REGISTRY
-    from .benchmark._options import (
-        check_int_at_least,
-        check_n_jobs,
-        check_nonnegative_float,
-        check_nonnegative_int,
-        check_positive_float,
-        check_positive_int,
-    )
-    from .datasets import LOADERS
+    """The ``skemotion`` parser and its ``benchmark`` sub-parser.
 
-    protocols = [p for p in PROTOCOLS if p != "cross-dataset" or _cross_dataset_available()]
+    The parser only reads the options: the data options are checked by their types, the run
+    options (models, protocol, seeds, device ...) by
+    :func:`skemotion.benchmark._options.check_options`, in :func:`benchmark`.
+    """
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="skemotion", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"skemotion {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cross = (
         ",\ncross-dataset (leave one dataset out: synthetic seed62, deap32 and emotiv14 corpora\n"
         "resampled to 128 Hz on their common channels)"
-        if "cross-dataset" in protocols
+        if _cross_dataset_available()
         else ""
     )
     b = sub.add_parser(
@@ -148,233 +123,170 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    for add in (_data_arguments, _protocol_arguments, _model_arguments, _run_arguments):
+        add(b)
+    return parser, b
+
+
+def _data_arguments(b) -> None:
+    from .benchmark._options import (
+        check_int_at_least,
+        check_nonnegative_float,
+        check_positive_float,
+        check_positive_int,
+        check_seed,
+    )
+    from .datasets import LOADERS
+
     d = b.add_argument_group("data")
-    d.add_argument(
-        "--dataset",
-        default="synthetic",
-        choices=["synthetic", *LOADERS],
-        help="synthetic: the built-in corpus (default); otherwise a dataset you have, read "
-        "from --data-path",
-    )
-    d.add_argument(
-        "--data-path", type=_existing_path, metavar="PATH", help="your copy of --dataset"
-    )
-    d.add_argument(
-        "--subjects",
-        nargs="+",
-        type=_type(check_positive_int),
-        metavar="ID",
-        help="subjects to load from --data-path (ids >= 1, spaces or commas; default all)",
-    )
-    d.add_argument(
-        "--montage",
-        choices=SYNTHETIC_MONTAGES,
-        help="synthetic montage (default emotiv14: 14 channels, 128 Hz; deap32 costs about 2x "
-        "and seed62 about 7x the compute)",
-    )
-    d.add_argument(
-        "--n-subjects",
-        type=_scalar(check_int_at_least(2)),
-        metavar="N",
-        help="synthetic subjects, at least 2 (default 6)",
-    )
-    d.add_argument(
-        "--effect-size",
-        type=_scalar(check_nonnegative_float),
-        metavar="X",
-        help="synthetic class effect, >= 0 (0: no class information; default 1.0)",
-    )
-    d.add_argument(
-        "--data-seed",
-        type=_scalar(check_nonnegative_int),
-        metavar="N",
-        help="seed of the synthetic corpus, >= 0 (default 0)",
-    )
-    d.add_argument(
-        "--window-seconds",
-        type=_scalar(check_positive_float),
-        metavar="S",
-        help="window length in seconds, > 0 (default: 2 for the synthetic corpus, the "
-        "loader's own otherwise)",
-    )
+    d.add_argument("--dataset", default="synthetic", choices=["synthetic", *LOADERS],
+                   help="synthetic: the built-in corpus (default); otherwise a dataset you "
+                   "have, read from --data-path")  # fmt: skip
+    d.add_argument("--data-path", type=_existing_path, metavar="PATH",
+                   help="your copy of --dataset")  # fmt: skip
+    d.add_argument("--subjects", nargs="+", type=_type(check_positive_int), metavar="ID",
+                   help="subjects to load from --data-path (ids >= 1, spaces or commas; "
+                   "default all)")  # fmt: skip
+    d.add_argument("--montage", choices=SYNTHETIC_MONTAGES,
+                   help="synthetic montage (default emotiv14: 14 channels, 128 Hz; deap32 costs "
+                   "about 2x and seed62 about 7x the compute)")  # fmt: skip
+    d.add_argument("--n-subjects", type=_scalar(check_int_at_least(2)), metavar="N",
+                   help="synthetic subjects, at least 2 (default 6)")  # fmt: skip
+    d.add_argument("--effect-size", type=_scalar(check_nonnegative_float), metavar="X",
+                   help="synthetic class effect, >= 0 (0: no class information; default "
+                   "1.0)")  # fmt: skip
+    d.add_argument("--data-seed", type=_scalar(check_seed, "seeds"), metavar="N",
+                   help="seed of the synthetic corpus, >= 0 (default 0)")  # fmt: skip
+    d.add_argument("--window-seconds", type=_scalar(check_positive_float), metavar="S",
+                   help="window length in seconds, > 0 (default: 2 for the synthetic corpus, "
+                   "the loader's own otherwise)")  # fmt: skip
+
+
+def _protocol_arguments(b) -> None:
+    from .benchmark import PROTOCOLS
+
+    protocols = [p for p in PROTOCOLS if p != "cross-dataset" or _cross_dataset_available()]
     p = b.add_argument_group("protocol")
-    p.add_argument(
-        "--protocol",
-        default="loso",
-        choices=protocols,
-        help="evaluation protocol (default loso); see above",
-    )
-    p.add_argument(
-        "--n-splits",
-        type=_scalar(check_int_at_least(2)),
-        metavar="K",
-        help="folds of group-kfold (default 5) or per subject in subject-dependent (default: "
-        "the fewest trials a subject has of one class, 2 to 5)",
-    )
-    p.add_argument(
-        "--max-folds",
-        type=_scalar(check_positive_int),
-        metavar="N",
-        help="only the first N folds, N >= 1 (a quick look)",
-    )
+    p.add_argument("--protocol", metavar=_choices(protocols),
+                   help="evaluation protocol (default loso); see above")  # fmt: skip
+    p.add_argument("--n-splits", metavar="K",
+                   help="folds of group-kfold (default 5) or per subject in subject-dependent "
+                   "(default: the fewest trials a subject has of one class, 2 to 5)")  # fmt: skip
+    p.add_argument("--max-folds", metavar="N",
+                   help="only the first N folds, N >= 1 (a quick look)")  # fmt: skip
+
+
+def _model_arguments(b) -> None:
+    from .benchmark import ALIGNMENTS, PRECISIONS, RECIPES, REGISTRY
+
+    models = [n for n, s in REGISTRY.items() if not s.baseline]
+    default = [n for n, s in REGISTRY.items() if s.default and not s.baseline]
     m = b.add_argument_group("models")
-    m.add_argument(
-        "--models",
-        nargs="+",
-        type=_names("model", [*REGISTRY, "none"]),
-        metavar="NAME",
-        help=f"models to run, spaces or commas (available: "
-        f"{', '.join(n for n, s in REGISTRY.items() if not s.baseline)}; default: "
-        f"{', '.join(n for n, s in REGISTRY.items() if s.default and not s.baseline)}); the "
-        f"baselines {' and '.join(n for n, s in REGISTRY.items() if s.baseline)} always run; "
-        "none: the baselines only",
-    )
+    m.add_argument("--models", nargs="+", metavar="NAME",
+                   help=f"models to run, spaces or commas (available: {', '.join(models)}; "
+                   f"default: {', '.join(default)}); the baselines "
+                   f"{' and '.join(n for n, s in REGISTRY.items() if s.baseline)} always run; "
+                   "none: the baselines only")  # fmt: skip
     if len(ALIGNMENTS) > 1:
-        m.add_argument(
-            "--align",
-            nargs="+",
-            type=_names("alignment", list(ALIGNMENTS)),
-            metavar="NAME",
-            help=f"per-subject, label-free alignment before every model and baseline; several "
-            f"values run each on the same folds ({', '.join(ALIGNMENTS)}; default none)",
-        )
-    m.add_argument(
-        "--recipe",
-        choices=RECIPES,
-        default="default",
-        help="cross-subject training options of every deep model: adversarial (subject-"
-        "adversarial features, weight 0.3), adabn (batch-norm statistics of each test "
-        "subject), augment (time shift, scaling, channel dropout, band noise, frequency "
-        "shift, mixup), all (the three); default: none. Compared in "
-        "benchmarks/generalisation.py",
-    )
+        m.add_argument("--align", nargs="+", metavar="NAME",
+                       help="per-subject, label-free alignment before every model and baseline; "
+                       f"several values run each on the same folds ({', '.join(ALIGNMENTS)}; "
+                       "default none)")  # fmt: skip
+    m.add_argument("--recipe", metavar=_choices(RECIPES),
+                   help="cross-subject training options of every deep model: adversarial "
+                   "(subject-adversarial features, weight 0.3), adabn (batch-norm statistics of "
+                   "each test subject), augment (time shift, scaling, channel dropout, band "
+                   "noise, frequency shift, mixup), all (the three); default: none. Compared in "
+                   "benchmarks/generalisation.py")  # fmt: skip
     if "euclidean" in ALIGNMENTS:
-        m.add_argument(
-            "--shrinkage",
-            type=_scalar(check_nonnegative_float),
-            default=0.0,
-            metavar="S",
-            help="shrinkage of the Euclidean alignment's reference covariances, 0 <= S < 1 "
-            "(default 0; singular covariances, e.g. average-referenced data such as DEAP's "
-            "preprocessed copy, need a little: 0.01)",
-        )
-    m.add_argument(
-        "--epochs",
-        type=_scalar(check_positive_int),
-        metavar="N",
-        help="training epochs of every deep model, N >= 1 (default: each model's own "
-        "budget, e.g. 60 for EEGNet; results.csv records what ran)",
-    )
-    m.add_argument(
-        "--seeds",
-        nargs="+",
-        type=_type(check_nonnegative_int),
-        metavar="S",
-        help="training seeds, >= 0; every model runs once per seed on the same folds (default 0)",
-    )
-    m.add_argument(
-        "--device",
-        type=_device,
-        default="auto",
-        metavar="DEVICE",
-        help="device of the deep models: auto (CUDA when available, the default), cpu, cuda, "
-        "cuda:N",
-    )
-    m.add_argument(
-        "--precision",
-        default="32",
-        choices=PRECISIONS,
-        help="training precision of the deep models (default 32; bf16 also on CPU; 16-mixed "
-        "on CUDA only)",
-    )
+        m.add_argument("--shrinkage", metavar="S",
+                       help="shrinkage of the Euclidean alignment's reference covariances, "
+                       "0 <= S < 1 (default 0; singular covariances, e.g. average-referenced "
+                       "data such as DEAP's preprocessed copy, need a little: 0.01)")  # fmt: skip
+    m.add_argument("--epochs", metavar="N",
+                   help="training epochs of every deep model, N >= 1 (default: each model's own "
+                   "budget, e.g. 60 for EEGNet; results.csv records what ran)")  # fmt: skip
+    m.add_argument("--seeds", nargs="+", metavar="S",
+                   help="training seeds, >= 0; every model runs once per seed on the same folds "
+                   "(default 0)")  # fmt: skip
+    m.add_argument("--device", metavar="DEVICE",
+                   help="device of the deep models: auto (CUDA when available, the default), "
+                   "cpu, cuda, cuda:N")  # fmt: skip
+    m.add_argument("--precision", metavar=_choices(PRECISIONS),
+                   help="training precision of the deep models (default 32; bf16 also on CPU; "
+                   "16-mixed on CUDA only)")  # fmt: skip
+
+
+def _run_arguments(b) -> None:
     e = b.add_argument_group("execution")
-    e.add_argument(
-        "--n-jobs",
-        type=_scalar(check_n_jobs),
-        metavar="N",
-        help="folds run in parallel through joblib (default 1; -1: all cores, or all "
-        "workers of --scheduler)",
-    )
-    e.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run the folds on a Dask cluster through joblib's dask backend, e.g. "
-        "tcp://host:8786 (needs skemotion[dask]); start single-threaded workers (dask worker "
-        "ADDRESS --nworkers N --nthreads 1): trainings side by side in one process share "
-        "torch's random generator and may not reproduce the serial numbers",
-    )
+    e.add_argument("--n-jobs", metavar="N",
+                   help="folds run in parallel through joblib (default 1; -1: all cores, or all "
+                   "workers of --scheduler)")  # fmt: skip
+    e.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the folds on a Dask cluster through joblib's dask backend, e.g. "
+                   "tcp://host:8786 (needs skemotion[dask]); start single-threaded workers (dask "
+                   "worker ADDRESS --nworkers N --nthreads 1): trainings side by side in one "
+                   "process share torch's random generator and may not reproduce the serial "
+                   "numbers")  # fmt: skip
     o = b.add_argument_group("output")
-    o.add_argument(
-        "--output",
-        type=Path,
-        default=Path("skemotion_results"),
-        metavar="DIR",
-        help="results folder (default skemotion_results); a run continues from the folds "
-        "it already holds",
-    )
-    o.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="discard results of another configuration found in --output",
-    )
+    o.add_argument("--output", type=Path, default=Path("skemotion_results"), metavar="DIR",
+                   help="results folder (default skemotion_results); a run continues from the "
+                   "folds it already holds")  # fmt: skip
+    o.add_argument("--overwrite", action="store_true",
+                   help="discard results of another configuration found in --output")  # fmt: skip
     o.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser, b
 
 
 def _flat(values):
     return None if values is None else [v for group in values for v in group]
 
 
-def _check_args(b, args) -> None:
-    """Combinations of options; each error names the option (exit status 2)."""
+def _run_options(b, args):
+    """The run options, checked by the benchmark's one check of them
+    (:func:`~skemotion.benchmark._options.check_options`); a bad one is a usage error."""
+    from .benchmark._options import DEFAULTS, OptionError, check_options
+
+    given = {name: getattr(args, name, None) for name in DEFAULTS}
+    if given["n_jobs"] is None and args.scheduler is not None:
+        given["n_jobs"] = -1  # every worker of the cluster
+    try:
+        return check_options(**{k: v for k, v in given.items() if v is not None})
+    except OptionError as exc:
+        b.error(f"argument --{exc.option.replace('_', '-')}: {exc.clause}")
+
+
+def _check_args(b, args):
+    """Every option value and combination, before anything is loaded or written; each error
+    names the option (exit status 2). Returns the checked run options."""
+    options = _run_options(b, args)
     synthetic = args.dataset == "synthetic"
-    if synthetic:
-        for opt in ("data_path", "subjects"):
-            if getattr(args, opt) is not None:
-                b.error(f"argument --{opt.replace('_', '-')}: only for a --dataset you have "
-                        "(deap, seed, ...), not the synthetic corpus")  # fmt: skip
-    else:
-        if args.data_path is None:
-            b.error(f"argument --data-path: --dataset {args.dataset} needs --data-path PATH")
-        for opt in ("montage", "n_subjects", "effect_size", "data_seed"):
-            if getattr(args, opt) is not None:
-                b.error(f"argument --{opt.replace('_', '-')}: only for --dataset synthetic")
-    if args.protocol in ("loso", "cross-dataset") and args.n_splits is not None:
-        b.error(f"argument --n-splits: only for group-kfold and subject-dependent, not "
-                f"{args.protocol}")  # fmt: skip
-    if args.protocol == "cross-dataset":
+    given = [o for o in ("data_path", "subjects") if getattr(args, o) is not None]
+    if synthetic and given:
+        b.error(f"argument --{given[0].replace('_', '-')}: only for a --dataset you have "
+                "(deap, seed, ...), not the synthetic corpus")  # fmt: skip
+    if not synthetic and args.data_path is None:
+        b.error(f"argument --data-path: --dataset {args.dataset} needs --data-path PATH")
+    given = [o for o in ("montage", "n_subjects", "effect_size", "data_seed")
+             if getattr(args, o) is not None]  # fmt: skip
+    if not synthetic and given:
+        b.error(f"argument --{given[0].replace('_', '-')}: only for --dataset synthetic")
+    if options.protocol == "cross-dataset":
+        if not _cross_dataset_available():
+            b.error("argument --protocol: cross-dataset needs skemotion.datasets.harmonize")
         if not synthetic:
             b.error("argument --protocol: cross-dataset runs on the synthetic corpora only")
         if args.montage is not None:
             b.error("argument --montage: cross-dataset uses all three synthetic montages")
-    if args.protocol == "group-kfold" and synthetic:
-        k = args.n_splits or 5
-        if (args.n_subjects or 6) < k:
-            b.error(f"argument --n-splits: group-kfold with {k} folds needs at least {k} "
-                    f"subjects; --n-subjects is {args.n_subjects or 6}")  # fmt: skip
-    _check_sizes(b, args)
-    seeds = _flat(args.seeds)
-    for opt, values in (("seeds", seeds or []), ("data-seed", [args.data_seed or 0])):
-        big = [v for v in values if v >= 2**32]
-        if big:
-            b.error(f"argument --{opt}: seeds must be below 2**32 = {2**32}; got {big[0]}")
-    if seeds is not None and len(set(seeds)) != len(seeds):
-        b.error(f"argument --seeds: seeds must be distinct; got {' '.join(map(str, seeds))}")
-    models = _flat(args.models)
-    if models is not None and "none" in models and len(models) > 1:
-        b.error("argument --models: none (baselines only) cannot be combined with models")
-    align = _flat(getattr(args, "align", None))
-    if align is not None and len(set(align)) != len(align):
-        b.error(f"argument --align: values must be distinct; got {' '.join(align)}")
-    if args.precision == "16-mixed" and not str(args.device).startswith("cuda"):
-        import torch
-
-        if args.device == "cpu" or not torch.cuda.is_available():
-            b.error("argument --precision: 16-mixed needs a CUDA device; use bf16 or 32 on CPU")
-    if args.scheduler is not None and args.n_jobs == 1:
+    k = options.n_splits or 5
+    if options.protocol == "group-kfold" and synthetic and (args.n_subjects or 6) < k:
+        b.error(f"argument --n-splits: group-kfold with {k} folds needs at least {k} "
+                f"subjects; --n-subjects is {args.n_subjects or 6}")  # fmt: skip
+    _check_sizes(b, args, options.protocol)
+    if args.scheduler is not None and options.n_jobs == 1:
         b.error("argument --n-jobs: 1 would run every fold here, not on --scheduler; omit it "
                 "or give the number of parallel folds")  # fmt: skip
+    return options
 
 
 #: the synthetic corpus: windows per subject (3 classes x 2 trials x 10 windows)
@@ -388,13 +300,13 @@ def _memory_bytes() -> int | None:
         return None
 
 
-def _check_sizes(b, args) -> None:
+def _check_sizes(b, args, protocol: str) -> None:
     """Window length and corpus size, before anything is allocated (synthetic corpus)."""
     if args.dataset != "synthetic":
         return
     from ._montages import MONTAGES
 
-    montages = SYNTHETIC_MONTAGES if args.protocol == "cross-dataset" else [
+    montages = SYNTHETIC_MONTAGES if protocol == "cross-dataset" else [
         args.montage or "emotiv14"
     ]  # fmt: skip
     seconds = args.window_seconds or 2.0
@@ -508,115 +420,93 @@ def _count_finished(folder: Path) -> int:
 
 def benchmark(b, args, argv) -> int:
     """Run ``skemotion benchmark`` with parsed ``args``; return the exit status."""
-    import contextlib
-    import shlex
+    from .benchmark import BenchmarkInputError, ResultsMismatchError
 
-    from .benchmark import BenchmarkInputError, ResultsMismatchError, run_benchmark
-
-    _check_args(b, args)
+    options = _check_args(b, args)
     _check_output(b, args.output)
     client = _connect(b, args.scheduler) if args.scheduler else None
-    n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if client is not None else 1)
     t0 = time.perf_counter()
     try:
-        if args.protocol == "cross-dataset":
-            data, desc, domains = _load_cross_dataset(args)
-        elif args.dataset == "synthetic":
-            data, desc, domains = _load_synthetic(args)
-        else:
-            data, desc, domains = _load_real(b, args)
-        import numpy as np
-
-        X, y, groups = data.X, np.asarray(data.y), np.asarray(data.groups)
-        if X.shape[-1] < 2:  # a loader's own rate, unknown before loading
-            b.error(f"argument --window-seconds: the windows have {X.shape[-1]} sample(s) at "
-                    f"{data.sfreq:g} Hz; they need at least 2")  # fmt: skip
-        n_subj = len(np.unique(groups))
-        print(
-            f"dataset {desc['dataset']}"
-            + (f" ({desc['montage']})" if "montage" in desc else "")
-            + f": {X.shape[0]} windows of {X.shape[1]} channels x {X.shape[2]} samples "
-            f"({data.sfreq:g} Hz), {n_subj} subjects, {len(np.unique(y))} classes "
-            f"[{', '.join(map(str, data.target_names))}]; protocol {args.protocol}",
-            flush=True,
-        )
-        parallel = contextlib.nullcontext()
-        if client is not None:
-            import joblib
-
-            parallel = joblib.parallel_backend("dask")
-            print(f"scheduler {args.scheduler}: {len(client.scheduler_info()['workers'])} "
-                  f"workers", flush=True)  # fmt: skip
-        with parallel:
-            res = run_benchmark(
-                X,
-                y,
-                groups,
-                np.asarray(data.trials),
-                sfreq=data.sfreq,
-                models=_flat(args.models),
-                protocol=args.protocol,
-                n_splits=args.n_splits,
-                seeds=_flat(args.seeds) or [0],
-                align=_flat(getattr(args, "align", None)) or ["none"],
-                recipe=args.recipe,
-                shrinkage=getattr(args, "shrinkage", 0.0),
-                epochs=args.epochs,
-                device=args.device,
-                precision=args.precision,
-                n_jobs=n_jobs,
-                max_folds=args.max_folds,
-                domains=domains,
-                class_names=[str(c) for c in data.target_names],
-                ch_names=list(data.ch_names),
-                output=args.output,
-                overwrite=args.overwrite,
-                plots=not args.no_plots,
-                description=desc,
-                command=shlex.join(["skemotion", *argv]),
-                progress=not args.quiet,
-                log=lambda line: print(line, flush=True),
-            )
+        res = _run(b, args, argv, options, client)
     except ResultsMismatchError as exc:
         b.error(f"argument --output: {exc} (--overwrite discards them)")
     except BenchmarkInputError as exc:
         b.error(str(exc).removeprefix("run_benchmark: "))
     except (ValueError, FloatingPointError) as exc:  # the data or a model refused during a run
-        n = _count_finished(args.output)
         hint = " (on the command line: --shrinkage 0.01)" if "shrinkage" in str(exc) else ""
-        print(
-            f"skemotion benchmark: error: {str(exc).splitlines()[0]}{hint}; {n} finished fold "
-            f"result(s) kept in {args.output}",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(f"skemotion benchmark: error: {str(exc).splitlines()[0]}{hint}; "
+              f"{_count_finished(args.output)} finished fold result(s) kept in {args.output}",
+              file=sys.stderr, flush=True)  # fmt: skip
         return 1
     except KeyboardInterrupt as exc:
         _shutdown_workers()
-        n = _count_finished(args.output)
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(
-            f"\n{what}: {n} finished fold result(s) kept in {args.output}; run the same "
-            "command again to continue",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(f"\n{what}: {_count_finished(args.output)} finished fold result(s) kept in "
+              f"{args.output}; run the same command again to continue", file=sys.stderr,
+              flush=True)  # fmt: skip
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         if client is not None:
             client.close()
+    _print_results(res, options, args.output, time.perf_counter() - t0)
+    return 0
+
+
+def _run(b, args, argv, options, client):
+    """Load the data, then :func:`~skemotion.benchmark.run_benchmark` (on the cluster of
+    ``client`` when there is one)."""
+    import contextlib
+    import shlex
+
+    import numpy as np
+
+    from .benchmark import run_benchmark
+
+    if options.protocol == "cross-dataset":
+        data, desc, domains = _load_cross_dataset(args)
+    elif args.dataset == "synthetic":
+        data, desc, domains = _load_synthetic(args)
+    else:
+        data, desc, domains = _load_real(b, args)
+    X, y, groups = data.X, np.asarray(data.y), np.asarray(data.groups)
+    if X.shape[-1] < 2:  # a loader's own rate, unknown before loading
+        b.error(f"argument --window-seconds: the windows have {X.shape[-1]} sample(s) at "
+                f"{data.sfreq:g} Hz; they need at least 2")  # fmt: skip
+    print(f"dataset {desc['dataset']}" + (f" ({desc['montage']})" if "montage" in desc else "")
+          + f": {X.shape[0]} windows of {X.shape[1]} channels x {X.shape[2]} samples "
+          f"({data.sfreq:g} Hz), {len(np.unique(groups))} subjects, {len(np.unique(y))} classes "
+          f"[{', '.join(map(str, data.target_names))}]; protocol {options.protocol}",
+          flush=True)  # fmt: skip
+    parallel = contextlib.nullcontext()
+    if client is not None:
+        import joblib
+
+        parallel = joblib.parallel_backend("dask")
+        print(f"scheduler {args.scheduler}: {len(client.scheduler_info()['workers'])} "
+              f"workers", flush=True)  # fmt: skip
+    with parallel:
+        return run_benchmark(
+            X, y, groups, np.asarray(data.trials), sfreq=data.sfreq, **options.kwargs(),
+            domains=domains, class_names=[str(c) for c in data.target_names],
+            ch_names=list(data.ch_names), output=args.output, overwrite=args.overwrite,
+            plots=not args.no_plots, description=desc, command=shlex.join(["skemotion", *argv]),
+            progress=not args.quiet, log=lambda line: print(line, flush=True),
+        )  # fmt: skip
+
+
+def _print_results(res, options, output, seconds: float) -> None:
+    """The epochs that ran, the table, the verdicts and the files written."""
     epochs = {m: e for m, e in zip(res.folds["model"], res.folds["max_epochs"]) if e == e and e}
     if epochs:
         print("epochs: " + ", ".join(f"{m} {int(e)}" for m, e in epochs.items()))
     print(res.table())
-    unit = "subjects" if args.protocol == "subject-dependent" else "folds"
+    unit = "subjects" if options.protocol == "subject-dependent" else "folds"
     print(f"\nverdicts (balanced accuracy, two-sided Wilcoxon signed-rank test paired over {unit}, "
           "alpha 0.05, no correction for multiple comparisons):")  # fmt: skip
     for line in res.verdicts:
         print(f"  {line}")
-    print(f"\nresults in {args.output}/: " + ", ".join(Path(f).name for f in res.files)
-          + f" ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
-    return 0
+    print(f"\nresults in {output}/: " + ", ".join(Path(f).name for f in res.files)
+          + f" ({seconds:.0f} s)")  # fmt: skip
 
 
 class Terminated(KeyboardInterrupt):

@@ -1,8 +1,10 @@
 """The benchmark harness: protocols, registry, statistics, resumable runs, plots."""
 
+import csv
 import json
 import os
 import signal
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,7 @@ from skemotion.benchmark import (
     run_benchmark,
     summarize,
 )
+from skemotion.benchmark._options import OptionError, check_options
 from skemotion.benchmark._store import atomic_write_text
 from skemotion.datasets import EMOTIV14, make_eeg_emotion
 from skemotion.features import DifferentialEntropy
@@ -281,8 +284,13 @@ def test_run_matches_cross_val_score_and_tables_agree(data, tmp_path):
     run = disk["record"]["runs"][0]
     assert {"numpy", "scikit-learn", "torch", "python"} <= set(run["versions"])
     assert run["seeds"] == [0] and run["device"] == "cpu" and run["command"]
-    head = (tmp_path / "results.csv").read_text().splitlines()[0]
-    assert head.startswith("model,")  # a plain CSV: the run's record is in results.json
+    # a plain CSV (a header row, then one row per fold, no index or comment lines): the run's
+    # record is in results.json
+    with open(tmp_path / "results.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["model", "align", "seed", "fold"]
+    assert len(rows) == 1 + len(res.folds) and {len(r) for r in rows} == {len(rows[0])}
+    assert list(pd.read_csv(tmp_path / "results.csv").columns) == rows[0]
     assert list(disk["summary"]["model"]) == ["majority", "de_lr"]
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
@@ -449,14 +457,123 @@ def test_adversarial_recipe_trains_with_the_subjects_and_is_recorded(data, tmp_p
         ({"recipe": "magic"}, "argument recipe must be one of"),
         ({"epochs": 0}, "argument epochs must be an integer >= 1"),
         ({"max_folds": -1}, "argument max_folds must be an integer >= 1"),
-        ({"device": "tpu"}, "argument device must be one of"),
+        ({"device": "tpu"}, "argument device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'tpu'"),
         ({"seeds": [0, 0]}, "argument seeds must be distinct"),
         ({"n_jobs": 0}, "argument n_jobs must be a non-zero integer"),
         ({"precision": "8"}, "argument precision must be one of"),
         ({"align": ["nope"]}, "argument align"),
-        ({"models": ["nope"]}, "unknown model"),
+        ({"models": ["nope"]}, "argument models must be registered: unknown model"),
+        ({"models": ["none", "eegnet"]}, "argument models must be registered models, or none"),
+        ({"shrinkage": 1.0}, r"argument shrinkage must be a number in \[0, 1\); got 1.0"),
+        ({"seeds": [2**32]}, r"argument seeds must be below 2\*\*32"),
+        ({"protocol": "loso", "n_splits": 3}, "argument n_splits does not apply to protocol"),
+        ({"precision": "16-mixed", "device": "cpu"}, "precision='16-mixed' needs a CUDA device"),
     ],
 )
 def test_run_benchmark_checks_values_like_the_command_line(data, kwargs, match):
     with pytest.raises(BenchmarkInputError, match=match):
         run_benchmark(data.X, data.y, data.groups, data.trials, sfreq=data.sfreq, **kwargs)
+
+
+# --- one check of the options -----------------------------------------------------------------
+def test_check_options_reads_command_line_strings_and_gives_the_defaults():
+    opts = check_options(models="eegnet", seeds="3,1", n_jobs="-1", shrinkage="0.01", epochs="5",
+                         protocol="group-kfold", n_splits="3", device="cpu")  # fmt: skip
+    assert opts.models == ("majority", "de_lr", "eegnet")
+    assert (opts.seeds, opts.n_jobs, opts.shrinkage, opts.epochs) == ((3, 1), -1, 0.01, 5)
+    assert (opts.n_splits, opts.device, opts.run_device) == (3, "cpu", "cpu")
+    defaults = check_options()
+    assert defaults.protocol == "loso" and defaults.seeds == (0,) and defaults.align == ("none",)
+    # the checked options passed on (the command line to run_benchmark) check to themselves
+    assert check_options(**opts.kwargs()) == opts
+    assert check_options(**defaults.kwargs()) == defaults
+
+
+def test_a_bad_option_names_itself_and_the_value_once(data):
+    with pytest.raises(OptionError) as exc:
+        run_benchmark(data.X, data.y, data.groups, data.trials, sfreq=data.sfreq,
+                      models=["none"], max_folds="two")  # fmt: skip
+    assert exc.value.option == "max_folds"
+    assert str(exc.value) == "run_benchmark: argument max_folds must be an integer >= 1; got 'two'."
+    with pytest.raises(TypeError, match="unknown option"):
+        check_options(epoch=3)
+
+
+def test_make_folds_checks_its_options_with_the_benchmarks_check():
+    groups, trials, y = _layout(n_subjects=4)
+    with pytest.raises(OptionError) as exc:
+        make_folds("group-kfold", y, groups, trials, n_splits=1)
+    assert exc.value.option == "n_splits"
+    assert exc.value.clause == "n_splits must be an integer >= 2; got 1"
+    assert str(exc.value).startswith("make_folds: argument n_splits")
+
+
+# --- each fold: one model, one prediction of each window, cross_validate's scores ------------
+COUNTS = Counter()
+
+
+class _Counting(ClassifierMixin, BaseEstimator):
+    """Predicts the first class; counts how often it is built, fitted and asked to predict."""
+
+    def __init__(self, random_state=None):
+        COUNTS["built"] += 1
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        COUNTS["fitted"] += 1
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        COUNTS["predict calls"] += 1
+        COUNTS["predicted windows"] += len(X)
+        return np.full(len(X), self.classes_[0])
+
+
+def _counting(ctx):
+    COUNTS["factory"] += 1
+    return _Counting(random_state=ctx.random_state)
+
+
+def test_each_fold_builds_fits_and_predicts_once(data):
+    COUNTS.clear()
+    register_model("counting", _counting, default=False)
+    try:
+        res = run_benchmark(data.X, data.y, data.groups, data.trials, sfreq=data.sfreq,
+                            models=["counting"], seeds=[0, 1])  # fmt: skip
+    finally:
+        del REGISTRY["counting"]
+    n_folds, n_seeds, n_subjects = 3, 2, 3
+    assert len(res.folds[res.folds.model == "counting"]) == n_folds * n_seeds
+    # one model per seed, cloned once per fold by cross_validate
+    assert COUNTS["factory"] == n_seeds
+    assert COUNTS["built"] == n_seeds + n_folds * n_seeds
+    assert COUNTS["fitted"] == n_folds * n_seeds
+    # every test and training window predicted once per fold, one subject at a time
+    assert COUNTS["predicted windows"] == n_folds * n_seeds * len(data.y)
+    assert COUNTS["predict calls"] == n_folds * n_seeds * n_subjects
+
+
+def test_fold_records_hold_the_scores_cross_validate_computed(data, monkeypatch):
+    import sklearn.model_selection
+
+    real = sklearn.model_selection.cross_validate
+    outputs = []
+
+    def marked(*args, **kwargs):  # cross_validate, with its scores shifted by a known amount
+        out = real(*args, **kwargs)
+        outputs.append({k: v.copy() for k, v in out.items()})
+        for key in ("test_balanced_accuracy", "train_macro_f1", "test_subject_0_macro_f1"):
+            out[key] = out[key] + 1000.0
+        return out
+
+    monkeypatch.setattr(sklearn.model_selection, "cross_validate", marked)
+    res = run_benchmark(data.X, data.y, data.groups, data.trials, sfreq=data.sfreq,
+                        models=["none"], max_folds=1)  # fmt: skip
+    assert len(outputs) == 2  # majority and de_lr on fold 0 (test subject 0)
+    for row, out in zip(res.folds.itertuples(), outputs):
+        assert row.balanced_accuracy == out["test_balanced_accuracy"][0] + 1000.0
+        assert row.train_macro_f1 == out["train_macro_f1"][0] + 1000.0
+        assert row.macro_f1 == out["test_macro_f1"][0]
+    assert list(res.subjects["macro_f1"]) == [o["test_subject_0_macro_f1"][0] + 1000.0
+                                              for o in outputs]  # fmt: skip

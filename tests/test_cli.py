@@ -171,3 +171,33 @@ def test_ctrl_c_exits_130_and_the_same_command_resumes(tiny_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"resuming: {len(part)} of 9" in done.stdout
     pd.testing.assert_frame_equal(_rows(out)[SCORES], ref)
+
+
+@pytest.mark.parametrize(
+    "option, value, args",
+    [
+        ("epochs", "0", ["--epochs", "0"]),
+        ("seeds", ["3", "3"], ["--seeds", "3", "3"]),
+        ("n_splits", "3", ["--n-splits", "3"]),
+        ("device", "tpu", ["--device", "tpu"]),
+        ("precision", "16-mixed", ["--precision", "16-mixed", "--device", "cpu"]),
+        ("models", ["nope"], ["--models", "nope"]),
+        ("shrinkage", "2", ["--shrinkage", "2"]),
+    ],
+)
+def test_the_command_line_and_the_api_refuse_an_option_with_one_message(
+    option, value, args, tmp_path, capsys
+):
+    """One check of the options: the command line prints the message run_benchmark raises."""
+    from skemotion.benchmark import BenchmarkInputError, run_benchmark
+    from skemotion.datasets import make_eeg_emotion
+
+    d = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=2, random_state=0)
+    kwargs = {"device": "cpu", option: value}
+    with pytest.raises(BenchmarkInputError) as exc:
+        run_benchmark(d.X, d.y, d.groups, d.trials, sfreq=d.sfreq, **kwargs)
+    api = str(exc.value).removeprefix("run_benchmark: argument ").removesuffix(".")
+    with pytest.raises(SystemExit):
+        main(["benchmark", *args, "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"skemotion benchmark: error: argument --{option.replace('_', '-')}: {api}"

@@ -13,6 +13,7 @@ the reusable parts: the model registry (:data:`REGISTRY`, :func:`register_model`
 :func:`run_benchmark`, the summaries and the statistics.
 """
 
+from ._models import ALIGNMENTS
 from ._options import PRECISIONS
 from ._protocols import PROTOCOLS, Fold, check_folds, make_folds
 from ._registry import (
@@ -27,7 +28,7 @@ from ._registry import (
     resolve_models,
 )
 from ._report import compare_to_baselines, format_table, plot_results, summarize
-from ._runner import ALIGNMENTS, BenchmarkResult, package_versions, run_benchmark
+from ._runner import BenchmarkResult, package_versions, run_benchmark
 from ._stats import PairedComparison, min_pairs_for_test, paired_comparison, rank_biserial
 from ._store import BenchmarkInputError, ResultsMismatchError, read_results
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PROTOCOLS", "Fold", "check_folds", "make_folds"]
+__all__ = ["PROTOCOLS", "Fold", "check_folds", "make_folds", "split_folds"]
 
 #: protocol name -> one-line description
 PROTOCOLS = {
@@ -93,7 +93,7 @@ def make_folds(protocol, y, groups, trials, *, n_splits=None, domains=None) -> l
     >>> len(make_folds("subject-dependent", y, groups, trials))  # 2 folds of 1 trial per subject
     6
     """
-    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedGroupKFold
+    from ._options import check_protocol
 
     y, groups, trials = np.asarray(y), np.asarray(groups), np.asarray(trials)
     if not (y.shape == groups.shape == trials.shape) or y.ndim != 1:
@@ -101,61 +101,20 @@ def make_folds(protocol, y, groups, trials, *, n_splits=None, domains=None) -> l
             f"make_folds: y, groups and trials must be 1-D of one length; got shapes "
             f"{y.shape}, {groups.shape}, {trials.shape}."
         )
+    protocol, n_splits = check_protocol(protocol, n_splits, func="make_folds")
+    return split_folds(protocol, y, groups, trials, n_splits=n_splits, domains=domains)
+
+
+def split_folds(protocol, y, groups, trials, *, n_splits=None, domains=None) -> list[Fold]:
+    """:func:`make_folds` on checked arguments (1-D arrays of one length, and a protocol and
+    ``n_splits`` checked by :func:`~skemotion.benchmark._options.check_protocol`); refuses
+    what only the data can make impossible (too few subjects, trials or datasets)."""
     subjects = np.unique(groups)
-    if protocol not in PROTOCOLS:
-        raise ValueError(
-            f"make_folds: protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}."
-        )
     if protocol != "cross-dataset" and domains is not None:
         raise ValueError("make_folds: domains are for protocol='cross-dataset' only.")
-    if protocol in ("loso", "cross-dataset") and n_splits is not None:
-        raise ValueError(f"make_folds: n_splits does not apply to protocol={protocol!r}.")
-    X0 = np.zeros((len(y), 1))
-    if protocol == "loso":
-        if len(subjects) < 2:
-            raise ValueError(f"make_folds: loso needs at least 2 subjects; got {len(subjects)}.")
-        pairs = list(LeaveOneGroupOut().split(X0, y, groups))
-    elif protocol == "group-kfold":
-        k = 5 if n_splits is None else int(n_splits)
-        if k < 2 or k > len(subjects):
-            raise ValueError(
-                f"make_folds: group-kfold needs 2 <= n_splits <= number of subjects "
-                f"({len(subjects)}); got n_splits={k}."
-            )
-        pairs = list(GroupKFold(n_splits=k).split(X0, y, groups))
-    elif protocol == "cross-dataset":
-        if domains is None:
-            raise ValueError("make_folds: cross-dataset needs domains (dataset per window).")
-        domains = np.asarray(domains)
-        if domains.shape != y.shape:
-            raise ValueError(f"make_folds: domains must have shape {y.shape}; got {domains.shape}.")
-        if len(np.unique(domains)) < 2:
-            raise ValueError("make_folds: cross-dataset needs at least 2 datasets.")
-        pairs = list(LeaveOneGroupOut().split(X0, y, domains))
-    else:  # subject-dependent
-        per_class = []
-        for s in subjects:
-            m = groups == s
-            t, first = np.unique(trials[m], return_index=True)
-            per_class.append(np.unique(y[m][first], return_counts=True)[1].min())
-            if len(t) < 2:
-                raise ValueError(
-                    f"make_folds: subject-dependent needs at least 2 trials per subject; "
-                    f"subject {_subject_key(s)!r} has {len(t)}."
-                )
-        k = min(5, max(2, int(min(per_class)))) if n_splits is None else int(n_splits)
-        pairs = []
-        for s in subjects:
-            idx = np.flatnonzero(groups == s)
-            n_trials = len(np.unique(trials[idx]))
-            if k < 2 or k > n_trials:
-                raise ValueError(
-                    f"make_folds: subject-dependent needs 2 <= n_splits <= the trials of every "
-                    f"subject; subject {_subject_key(s)!r} has {n_trials}, n_splits={k}."
-                )
-            cv = StratifiedGroupKFold(n_splits=k)
-            for tr, te in cv.split(np.zeros((len(idx), 1)), y[idx], trials[idx]):
-                pairs.append((idx[tr], idx[te]))
+    split = {"loso": _loso, "group-kfold": _group_kfold, "cross-dataset": _cross_dataset,
+             "subject-dependent": _subject_dependent}[protocol]  # fmt: skip
+    pairs = split(y, groups, trials, subjects, n_splits=n_splits, domains=domains)
     folds = [
         Fold(
             i, np.asarray(tr), np.asarray(te), tuple(_subject_key(s) for s in np.unique(groups[te]))
@@ -164,6 +123,69 @@ def make_folds(protocol, y, groups, trials, *, n_splits=None, domains=None) -> l
     ]
     check_folds(folds, groups, trials, within_subject=protocol == "subject-dependent")
     return folds
+
+
+def _loso(y, groups, trials, subjects, **_):
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    if len(subjects) < 2:
+        raise ValueError(f"make_folds: loso needs at least 2 subjects; got {len(subjects)}.")
+    return list(LeaveOneGroupOut().split(np.zeros((len(y), 1)), y, groups))
+
+
+def _group_kfold(y, groups, trials, subjects, *, n_splits, **_):
+    from sklearn.model_selection import GroupKFold
+
+    k = 5 if n_splits is None else n_splits
+    if k > len(subjects):
+        raise ValueError(
+            f"make_folds: group-kfold needs 2 <= n_splits <= number of subjects "
+            f"({len(subjects)}); got n_splits={k}."
+        )
+    return list(GroupKFold(n_splits=k).split(np.zeros((len(y), 1)), y, groups))
+
+
+def _cross_dataset(y, groups, trials, subjects, *, domains, **_):
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    if domains is None:
+        raise ValueError("make_folds: cross-dataset needs domains (dataset per window).")
+    domains = np.asarray(domains)
+    if domains.shape != y.shape:
+        raise ValueError(f"make_folds: domains must have shape {y.shape}; got {domains.shape}.")
+    if len(np.unique(domains)) < 2:
+        raise ValueError("make_folds: cross-dataset needs at least 2 datasets.")
+    return list(LeaveOneGroupOut().split(np.zeros((len(y), 1)), y, domains))
+
+
+def _subject_dependent(y, groups, trials, subjects, *, n_splits, **_):
+    """Within each subject, k folds of whole trials stratified by class."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    per_class = []
+    for s in subjects:
+        m = groups == s
+        t, first = np.unique(trials[m], return_index=True)
+        per_class.append(np.unique(y[m][first], return_counts=True)[1].min())
+        if len(t) < 2:
+            raise ValueError(
+                f"make_folds: subject-dependent needs at least 2 trials per subject; "
+                f"subject {_subject_key(s)!r} has {len(t)}."
+            )
+    k = min(5, max(2, int(min(per_class)))) if n_splits is None else n_splits
+    pairs = []
+    for s in subjects:
+        idx = np.flatnonzero(groups == s)
+        n_trials = len(np.unique(trials[idx]))
+        if k > n_trials:
+            raise ValueError(
+                f"make_folds: subject-dependent needs 2 <= n_splits <= the trials of every "
+                f"subject; subject {_subject_key(s)!r} has {n_trials}, n_splits={k}."
+            )
+        cv = StratifiedGroupKFold(n_splits=k)
+        for tr, te in cv.split(np.zeros((len(idx), 1)), y[idx], trials[idx]):
+            pairs.append((idx[tr], idx[te]))
+    return pairs
 
 
 def check_folds(folds, groups, trials, *, within_subject=False) -> None:

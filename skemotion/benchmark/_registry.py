@@ -321,32 +321,29 @@ def _de_lr(ctx: BenchmarkContext):
     )
 
 
-def _eegnet(ctx: BenchmarkContext):
-    from ..classifiers import EEGNetClassifier
-
-    return EEGNetClassifier(
-        kernel_length=max(2, int(ctx.sfreq // 2)),
+def _deep_options(ctx: BenchmarkContext, budget: dict | None = None) -> dict:
+    """What every deep model takes from the context: device, precision, seed, verbosity, the
+    epochs (``budget``, default :func:`_own_budget`) and the recipe's options."""
+    return dict(
         device=ctx.device,
         precision=ctx.precision,
         random_state=ctx.random_state,
         verbose=ctx.verbose,
-        **_own_budget(ctx),
+        **(_own_budget(ctx) if budget is None else budget),
         **recipe_options(ctx),
     )
+
+
+def _eegnet(ctx: BenchmarkContext):
+    from ..classifiers import EEGNetClassifier
+
+    return EEGNetClassifier(kernel_length=max(2, int(ctx.sfreq // 2)), **_deep_options(ctx))
 
 
 def _tsstdn(ctx: BenchmarkContext):
     from ..classifiers import TSSTDNClassifier
 
-    return TSSTDNClassifier(
-        sfreq=ctx.sfreq,
-        device=ctx.device,
-        precision=ctx.precision,
-        random_state=ctx.random_state,
-        verbose=ctx.verbose,
-        **_own_budget(ctx),
-        **recipe_options(ctx),
-    )
+    return TSSTDNClassifier(sfreq=ctx.sfreq, **_deep_options(ctx))
 
 
 def _own_budget(ctx: BenchmarkContext) -> dict:
@@ -360,14 +357,7 @@ def _sstemotionnet(ctx: BenchmarkContext):
     if ctx.ch_names is None:
         raise ValueError("sstemotionnet needs the channel names of the data (ctx.ch_names).")
     return SSTEmotionNetClassifier(
-        ch_names=list(ctx.ch_names),
-        sfreq=ctx.sfreq,
-        device=ctx.device,
-        precision=ctx.precision,
-        random_state=ctx.random_state,
-        verbose=ctx.verbose,
-        **_own_budget(ctx),
-        **recipe_options(ctx),
+        ch_names=list(ctx.ch_names), sfreq=ctx.sfreq, **_deep_options(ctx)
     )
 
 
@@ -387,16 +377,7 @@ def _gruxnet(ctx: BenchmarkContext):
     size = dict(filters=(32, 64, 128), gru_hidden=128, head_units=(256, 128),
                 stft_shape=(129, 126), lr_schedule="cosine") if on_gpu else {}  # fmt: skip
     budget = _own_budget(ctx) or ({"max_epochs": 30} if on_gpu else {})
-    return GRUXNetClassifier(
-        **size,
-        sfreq=ctx.sfreq,
-        device=ctx.device,
-        precision=ctx.precision,
-        random_state=ctx.random_state,
-        verbose=ctx.verbose,
-        **budget,
-        **recipe_options(ctx),
-    )
+    return GRUXNetClassifier(**size, sfreq=ctx.sfreq, **_deep_options(ctx, budget))
 
 
 register_model("majority", _majority, label="majority class", baseline=True)
