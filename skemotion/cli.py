@@ -42,7 +42,7 @@ replaced atomically. An interrupted run (Ctrl-C, exit status 130) keeps its fini
 run the same command again to continue."""
 _EPILOG = """\
 examples:
-  skemotion benchmark                                   default run (a few minutes on 2 cores)
+  skemotion benchmark                                   default run (2-4.5 min on 2 cores)
   skemotion benchmark --models eegnet --epochs 5 --seeds 0 1 2
   skemotion benchmark --protocol subject-dependent --n-jobs 4
   skemotion benchmark --dataset deap --data-path ~/data/deap --subjects 1,2,3,4
@@ -98,6 +98,31 @@ def _cross_dataset_available() -> bool:
     return hasattr(datasets, "harmonize")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Options spelled out in full (no abbreviations: ``--model`` is not ``--models``), and
+    the closest option suggested for an unknown one."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        unknown = [a.split("=")[0] for a in extras if a.startswith("--")]
+        if unknown and self._subparsers is None:
+            import difflib
+
+            known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            hints = []
+            for option in unknown:
+                close = difflib.get_close_matches(option, known, n=1, cutoff=0.6)
+                if close:
+                    hints.append(f"{option}: did you mean {close[0]}?")
+            if hints:
+                self.error(f"unrecognized arguments: {' '.join(extras)} ({'; '.join(hints)})")
+        return namespace, extras
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The ``skemotion`` parser and its ``benchmark`` sub-parser.
 
@@ -107,9 +132,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="skemotion", description=_DESCRIPTION)
+    parser = _Parser(prog="skemotion", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"skemotion {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     cross = (
         ",\ncross-dataset (leave one dataset out: synthetic seed62, deap32 and emotiv14 corpora\n"
         "resampled to 128 Hz on their common channels)"
@@ -230,8 +257,11 @@ def _run_arguments(b) -> None:
                    "numbers")  # fmt: skip
     o = b.add_argument_group("output")
     o.add_argument("--output", type=Path, default=Path("skemotion_results"), metavar="DIR",
-                   help="results folder (default skemotion_results); a run continues from the "
-                   "folds it already holds")  # fmt: skip
+                   help="results folder (default skemotion_results). One configuration (data, "
+                   "protocol, epochs, device, precision, recipe) per folder, checked before any "
+                   "work: the same command continues from the folds the folder holds; other "
+                   "models, alignments or seeds add to it and its tables cover them all; "
+                   "another configuration is refused (use another folder)")  # fmt: skip
     o.add_argument("--overwrite", action="store_true",
                    help="discard results of another configuration found in --output")  # fmt: skip
     o.add_argument("--no-plots", action="store_true", help="do not write the PNG plots")
@@ -341,42 +371,52 @@ def _check_output(b, folder: Path) -> None:
                 f"({exc.strerror or type(exc).__name__})")  # fmt: skip
 
 
-def _load_synthetic(args):
-    from .datasets import make_eeg_emotion
-
+def _synthetic_kwargs(args) -> dict:
     kwargs = dict(
         n_subjects=args.n_subjects or 6,
         effect_size=1.0 if args.effect_size is None else args.effect_size,
-        random_state=args.data_seed or 0,
     )
     if args.window_seconds is not None:
         kwargs["window_seconds"] = args.window_seconds
+    return kwargs
+
+
+def _description(args, options) -> dict:
+    """What the data depend on, from the arguments alone: recorded with the results, and
+    checked against the output folder before anything is loaded."""
+    if options.protocol == "cross-dataset" or args.dataset == "synthetic":
+        cross = options.protocol == "cross-dataset"
+        desc = {"dataset": "synthetic",
+                "montage": "+".join(SYNTHETIC_MONTAGES) if cross else args.montage or "emotiv14",
+                **_synthetic_kwargs(args), "data_seed": args.data_seed or 0,
+                "window_seconds": args.window_seconds or 2.0}  # fmt: skip
+        if cross:
+            desc["harmonized"] = "128 Hz, common channels"
+        return desc
+    return {
+        "dataset": args.dataset,
+        "data_path": str(args.data_path.resolve()),
+        "subjects": None if args.subjects is None else _flat(args.subjects),
+        "window_seconds": args.window_seconds,
+    }
+
+
+def _load_synthetic(args):
+    from .datasets import make_eeg_emotion
+
     montage = args.montage or "emotiv14"
-    desc = {"dataset": "synthetic", "montage": montage, **kwargs}
-    desc["window_seconds"] = args.window_seconds or 2.0
-    desc["data_seed"] = desc.pop("random_state")
-    return make_eeg_emotion(montage, **kwargs), desc, None
+    return make_eeg_emotion(montage, random_state=args.data_seed or 0, **_synthetic_kwargs(args))
 
 
 def _load_cross_dataset(args):
     from .datasets import harmonize, make_eeg_emotion
 
-    kwargs = dict(
-        n_subjects=args.n_subjects or 6,
-        effect_size=1.0 if args.effect_size is None else args.effect_size,
-    )
-    if args.window_seconds is not None:
-        kwargs["window_seconds"] = args.window_seconds
     seed = args.data_seed or 0
     corpora = {
-        name: make_eeg_emotion(name, random_state=seed + i, **kwargs)
+        name: make_eeg_emotion(name, random_state=seed + i, **_synthetic_kwargs(args))
         for i, name in enumerate(SYNTHETIC_MONTAGES)
     }
-    data = harmonize(corpora, sfreq=128.0, channels="intersection")
-    desc = {"dataset": "synthetic", "montage": "+".join(SYNTHETIC_MONTAGES), **kwargs,
-            "data_seed": seed, "window_seconds": args.window_seconds or 2.0,
-            "harmonized": "128 Hz, common channels"}  # fmt: skip
-    return data, desc, data.frame["dataset"].to_numpy()
+    return harmonize(corpora, sfreq=128.0, channels="intersection")
 
 
 def _load_real(b, args):
@@ -388,16 +428,9 @@ def _load_real(b, args):
     if args.window_seconds is not None:
         kwargs["window_seconds"] = args.window_seconds
     try:
-        data = LOADERS[args.dataset](args.data_path, **kwargs)
+        return LOADERS[args.dataset](args.data_path, **kwargs)
     except (DatasetFormatError, FileNotFoundError, ValueError) as exc:
         b.error(f"--dataset {args.dataset} --data-path {args.data_path}: {exc}")
-    desc = {
-        "dataset": args.dataset,
-        "data_path": str(args.data_path.resolve()),
-        "subjects": kwargs.get("subjects"),
-        "window_seconds": args.window_seconds,
-    }
-    return data, desc, None
 
 
 def _connect(b, address):
@@ -424,10 +457,19 @@ def benchmark(b, args, argv) -> int:
 
     options = _check_args(b, args)
     _check_output(b, args.output)
+    desc = _description(args, options)
+    if not args.overwrite:  # one configuration per folder, checked before any work
+        from .benchmark._runner import run_config
+        from .benchmark._store import check_folder_config
+
+        try:
+            check_folder_config(args.output, run_config(options, desc))
+        except ResultsMismatchError as exc:
+            b.error(f"argument --output: {exc} (--overwrite discards them)")
     client = _connect(b, args.scheduler) if args.scheduler else None
     t0 = time.perf_counter()
     try:
-        res = _run(b, args, argv, options, client)
+        res = _run(b, args, argv, options, desc, client)
     except ResultsMismatchError as exc:
         b.error(f"argument --output: {exc} (--overwrite discards them)")
     except BenchmarkInputError as exc:
@@ -452,7 +494,7 @@ def benchmark(b, args, argv) -> int:
     return 0
 
 
-def _run(b, args, argv, options, client):
+def _run(b, args, argv, options, desc, client):
     """Load the data, then :func:`~skemotion.benchmark.run_benchmark` (on the cluster of
     ``client`` when there is one)."""
     import contextlib
@@ -462,12 +504,14 @@ def _run(b, args, argv, options, client):
 
     from .benchmark import run_benchmark
 
+    domains = None
     if options.protocol == "cross-dataset":
-        data, desc, domains = _load_cross_dataset(args)
+        data = _load_cross_dataset(args)
+        domains = data.frame["dataset"].to_numpy()
     elif args.dataset == "synthetic":
-        data, desc, domains = _load_synthetic(args)
+        data = _load_synthetic(args)
     else:
-        data, desc, domains = _load_real(b, args)
+        data = _load_real(b, args)
     X, y, groups = data.X, np.asarray(data.y), np.asarray(data.groups)
     if X.shape[-1] < 2:  # a loader's own rate, unknown before loading
         b.error(f"argument --window-seconds: the windows have {X.shape[-1]} sample(s) at "
@@ -545,6 +589,11 @@ def _sigterm_as_interrupt():
 def main(argv=None) -> int:
     """Entry point of the ``skemotion`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv == ["--version"]:  # answered before the parser, whose options import torch
+        from . import __version__
+
+        print(f"skemotion {__version__}")
+        raise SystemExit(0)
     try:
         with _sigterm_as_interrupt():
             parser, b = build_parser()

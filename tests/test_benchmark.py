@@ -577,3 +577,20 @@ def test_fold_records_hold_the_scores_cross_validate_computed(data, monkeypatch)
         assert row.macro_f1 == out["test_macro_f1"][0]
     assert list(res.subjects["macro_f1"]) == [o["test_subject_0_macro_f1"][0] + 1000.0
                                               for o in outputs]  # fmt: skip
+
+
+def test_verdicts_count_one_fold_in_the_singular():
+    from skemotion.benchmark import compare_to_baselines
+
+    folds = pd.DataFrame(
+        {
+            "model": ["majority", "de_lr", "eegnet"],
+            "align": ["none"] * 3,
+            "seed": [0] * 3,
+            "fold": [0] * 3,
+            "balanced_accuracy": [1 / 3, 0.6, 0.5],
+        }
+    )
+    _, verdicts = compare_to_baselines(folds)
+    line = next(v for v in verdicts if v.startswith("eegnet:"))
+    assert "over 1 fold;" in line and "1 fold differ" in line and "1 folds" not in line

@@ -131,13 +131,76 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path, capsys, monkeypa
     assert "argument --output: cannot write to" in capsys.readouterr().err
 
 
-def test_other_configuration_in_output_is_refused(tiny_run, capsys):
-    args = [a if a != "1" else "2" for a in TINY]  # --epochs 2
+@pytest.mark.parametrize(
+    "change, what",
+    [
+        (["--epochs", "2"], "epochs"),
+        (["--protocol", "group-kfold", "--n-splits", "3"], "protocol"),
+        (["--n-subjects", "4"], "n_subjects"),
+    ],
+)
+def test_other_configuration_in_output_is_refused_before_any_work(
+    tiny_run, change, what, capsys, monkeypatch
+):
+    # one configuration per output folder, checked before the data are even made
+    import skemotion.cli
+
+    monkeypatch.setattr(skemotion.cli, "_load_synthetic", _must_not_run)
+    monkeypatch.setattr(skemotion.cli, "_load_cross_dataset", _must_not_run)
+    args = list(TINY)
+    for i in range(0, len(change), 2):
+        if change[i] in args:
+            args[args.index(change[i]) + 1] = change[i + 1]
+        else:
+            args += change[i : i + 2]
     with pytest.raises(SystemExit) as exc:
         main([*args, "--output", str(tiny_run)])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "argument --output:" in err and "epochs" in err and "--overwrite" in err
+    assert "argument --output:" in err and what in err and "--overwrite" in err
+
+
+def test_the_folder_tables_cover_every_run_of_its_configuration(tmp_path):
+    # another alignment (or model, or seed) in the same folder adds to its tables
+    out = tmp_path / "out"
+    base = ["benchmark", "--n-subjects", "3", "--models", "none", "--quiet", "--no-plots"]
+    assert main([*base, "--output", str(out)]) == 0
+    assert main([*base, "--align", "standardize", "--output", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(zip(summary["model"], summary["align"])) == {
+        (m, a) for m in ("majority", "de_lr") for a in ("none", "standardize")
+    }
+    verdicts = json.loads((out / "summary.json").read_text())["verdicts"]
+    assert any(v.startswith("de_lr/standardize:") for v in verdicts)
+    assert any(v.startswith("de_lr:") for v in verdicts)
+
+
+def test_version_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from skemotion.cli import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0\n"
+        "print('torch' in sys.modules, 'sklearn' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == [f"skemotion {skemotion.__version__}", "False False"]
+
+
+@pytest.mark.parametrize(
+    "typo, suggestion", [("--model", "--models"), ("--epoch", "--epochs"), ("--seed", "--seeds")]
+)
+def test_abbreviations_are_refused_with_the_closest_option(typo, suggestion, capsys, monkeypatch):
+    import skemotion.cli
+
+    monkeypatch.setattr(skemotion.cli, "_run", _must_not_run)
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", typo, "1", "--quiet"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"unrecognized arguments: {typo}" in err and f"did you mean {suggestion}?" in err
 
 
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tiny_run, tmp_path):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._stats import paired_comparison
+from ._stats import _count, paired_comparison
 
 __all__ = ["compare_to_baselines", "format_table", "plot_results", "summarize"]
 
@@ -217,7 +217,8 @@ def compare_to_baselines(folds, subjects=None, *, by_subject=False, alpha=0.05):
         name = model if align == "none" else f"{model}/{align}"
         n = int(a.notna().sum())
         lines.append(
-            f"{name}: balanced accuracy {a.mean():.3f} over {n} {unit}; " + "; ".join(clauses)
+            f"{name}: balanced accuracy {a.mean():.3f} over {_count(n, unit)}; "
+            + "; ".join(clauses)
         )
     return pd.DataFrame(rows), lines
 

@@ -261,10 +261,15 @@ def run_benchmark(
     with ResultStore(output, _config(options, data, description), overwrite=overwrite) as store:
         arms = _models(store, options, data, ch_names)
         _run(store, options, data, arms, folds, command=command, progress=progress, log=log)
-        report = _report(store, options, data, arms, folds, n_total=n_folds_total,
-                         class_names=class_names)  # fmt: skip
+        report = _report(store, options, data, _requested(options, arms, folds),
+                         n_total=n_folds_total, class_names=class_names)  # fmt: skip
         if store.folder is not None:
-            _write_report(store, report, plots=plots, log=log)
+            # the folder's tables and plots cover every result in it, earlier runs' included
+            # (other models, alignments or seeds of the same configuration)
+            everything = _report(store, options, data, set(store.records),
+                                 n_total=n_folds_total, class_names=class_names)  # fmt: skip
+            _write_report(store, everything, plots=plots, log=log)
+            report.files, report.notes = everything.files, everything.notes
         return report
 
 
@@ -301,15 +306,12 @@ def _check_data(X, y, groups, trials, sfreq) -> _Data:
     return _Data(X, y, groups, trials, float(sfreq), np.unique(y), np.unique(groups))
 
 
-def _config(options, data: _Data, description) -> dict:
-    """What the numbers depend on besides model, seed and fold (a resume must match it)."""
+def run_config(options, description) -> dict:
+    """What the numbers depend on besides model, seed and fold, as far as the options and the
+    data's ``description`` tell: one output folder holds one configuration, and this much of
+    it is checked before any data are loaded (:func:`~._store.check_folder_config`)."""
     config = {
-        "data": {
-            **(description or {}),
-            "shape": list(data.X.shape),
-            "sfreq": data.sfreq,
-            "sha1": data_fingerprint(data.X, data.y, data.groups, data.trials),
-        },
+        "data": dict(description or {}),
         "protocol": options.protocol,
         "n_splits": options.n_splits,
         "epochs": options.epochs,
@@ -320,6 +322,17 @@ def _config(options, data: _Data, description) -> dict:
         config["recipe"] = options.recipe
     if options.shrinkage:
         config["shrinkage"] = options.shrinkage
+    return config
+
+
+def _config(options, data: _Data, description) -> dict:
+    """:func:`run_config` and the data's shape, rate and fingerprint (a resume must match)."""
+    config = run_config(options, description)
+    config["data"].update(
+        shape=list(data.X.shape),
+        sfreq=data.sfreq,
+        sha1=data_fingerprint(data.X, data.y, data.groups, data.trials),
+    )
     return config
 
 
@@ -493,9 +506,13 @@ def _record(meta, fold, out, i, data: _Data) -> dict:
 
 
 # --- 5. report --------------------------------------------------------------------------------
-def _report(store, options, data: _Data, arms: _Arms, folds, *, n_total, class_names):
-    """The :class:`BenchmarkResult` of the requested arms, seeds and folds."""
-    keys = {(n, a, s, fd.index) for (n, a) in arms.keys for s in options.seeds for fd in folds}
+def _requested(options, arms: _Arms, folds) -> set:
+    """The (model, align, seed, fold) results this call asked for."""
+    return {(n, a, s, fd.index) for (n, a) in arms.keys for s in options.seeds for fd in folds}
+
+
+def _report(store, options, data: _Data, keys, *, n_total, class_names):
+    """The :class:`BenchmarkResult` of the results ``keys`` (model, align, seed, fold)."""
     fold_df = store.fold_table(keys)
     subj_df = store.subject_table(keys)
     comparisons, verdicts = compare_to_baselines(

@@ -125,14 +125,19 @@ class PairedComparison:
         """
         diff = f"{self.mean_difference:+.3f}"
         if self.verdict == "identical":
-            return f"vs {name_b} {diff}: identical on all {self.n} {unit}"
+            return f"vs {name_b} {diff}: identical on all {_count(self.n, unit)}"
         rb = f"rank-biserial {self.rank_biserial:+.2f}"
         if self.p_value is None:
             return (
-                f"vs {name_b} {diff} ({rb}; no test: {self.n_nonzero} {unit} differ, a Wilcoxon "
-                f"test needs {min_pairs_for_test(self.alpha)} for p < {self.alpha:g})"
+                f"vs {name_b} {diff} ({rb}; no test: {_count(self.n_nonzero, unit)} differ, a "
+                f"Wilcoxon test needs {min_pairs_for_test(self.alpha)} for p < {self.alpha:g})"
             )
         return f"vs {name_b} {diff} (p={self.p_value:.3g}, {rb}): {self.verdict}"
+
+
+def _count(n: int, unit: str) -> str:
+    """``"3 folds"``, ``"1 fold"``: ``unit`` is the plural."""
+    return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
 
 def paired_comparison(a, b, *, alpha: float = 0.05) -> PairedComparison:

@@ -215,6 +215,48 @@ def _lock_folder(folder: Path):
     return handle
 
 
+def _data_free(config: dict) -> dict:
+    """``config`` without what only the loaded data tell (shape, rate, fingerprint)."""
+    data = {k: v for k, v in config.get("data", {}).items() if k not in _DATA_ONLY}
+    return {**config, "data": data}
+
+
+_DATA_ONLY = ("shape", "sfreq", "sha1")
+
+
+def check_folder_config(folder, config: dict) -> dict | None:
+    """The record in ``folder`` (None when there is none) after checking that it was made
+    with ``config``: the rule is one configuration (data, protocol, epochs, device,
+    precision, recipe) per output folder.
+
+    ``config`` may lack the data's shape, rate and fingerprint (checked before the data are
+    loaded); what it holds must equal the record's. Raises :class:`ResultsMismatchError`.
+    """
+    path = Path(folder) / RESULTS_JSON
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsMismatchError(
+            f"{path} is not a readable benchmark record ({exc}); choose another output "
+            "folder or overwrite it"
+        ) from None
+    _check_record(saved, path)
+    old = saved.get("config") or {}
+    complete = all(k in config.get("data", {}) for k in _DATA_ONLY)
+    if not complete:
+        old = _data_free(old)
+    if saved.get("format") != FORMAT or old != jsonable(config):
+        diff = _diff(old, jsonable(config))
+        raise ResultsMismatchError(
+            f"{folder} holds results of another configuration ("
+            + ("; ".join(diff[:4]) or f"format {saved.get('format')!r}")
+            + "); choose another output folder or overwrite it"
+        )
+    return saved
+
+
 class ResultStore:
     """The finished folds of a benchmark, in memory and (with a folder) on disk.
 
@@ -257,24 +299,9 @@ class ResultStore:
             lock.close()  # closing the file releases its lock
 
     def _read(self, overwrite: bool) -> None:
-        path = self.folder / RESULTS_JSON
-        if not path.exists() or overwrite:
+        saved = None if overwrite else check_folder_config(self.folder, self.config)
+        if saved is None:
             return
-        try:
-            saved = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ResultsMismatchError(
-                f"{path} is not a readable benchmark record ({exc}); choose another output "
-                "folder or overwrite it"
-            ) from None
-        _check_record(saved, path)
-        if saved.get("format") != FORMAT or saved.get("config") != self.config:
-            diff = _diff(saved.get("config") or {}, self.config)
-            raise ResultsMismatchError(
-                f"{self.folder} holds results of another configuration ("
-                + ("; ".join(diff[:4]) or f"format {saved.get('format')!r}")
-                + "); choose another output folder or overwrite it"
-            )
         self.models = saved.get("models", {})
         self.runs = saved.get("runs", [])
         for rec in saved.get("folds", []):
