@@ -60,7 +60,9 @@ suppress_warnings = ["myst.header"]
 autosummary_generate = True
 autosummary_ignore_module_all = False  # document exactly what each subpackage's __all__ lists
 autosummary_imported_members = True
-autodoc_default_options = {"inherited-members": False}
+# Class pages (docs/_templates/autosummary/class.rst) document and list every public method,
+# inherited ones included: an estimator's fit/predict often come from a skemotion base class.
+# _skip_foreign_member below leaves out what scikit-learn, torch or skorch define.
 autodoc_typehints = "none"  # the numpydoc sections carry the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -134,8 +136,11 @@ html_show_sourcelink = False
 # --- autodoc: document skemotion's own members only ----------------------------------------
 def _skip_foreign_member(app, what, name, obj, skip, options):
     """Skip members a class inherits from scikit-learn, torch or skorch (``get_params``,
-    ``set_fit_request``, ``nn.Module.apply`` ...): their pages are in those projects' docs."""
-    if skip or what != "class":
+    ``set_fit_request``, ``nn.Module.apply`` ...): their pages are in those projects' docs.
+
+    autodoc asks with ``what="class"`` (the owner's type); autosummary, when it fills the
+    ``methods`` of the class template, with the member's own type (``"method"`` ...)."""
+    if skip or what not in {"class", "method", "property", "attribute"}:
         return skip
     func = getattr(obj, "__func__", obj)
     if isinstance(func, property):

@@ -19,6 +19,9 @@ duplication (``RandomOverSampler``) and ESC-GAN. The figure shows the class coun
 classifier is trained on and the recall of every class on the held-out subjects.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
@@ -31,6 +34,20 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skemotion.augment import ESCGANSampler
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import DifferentialEntropy, ElectrodeGrid
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion("deap32", n_subjects=6, effect_size=1.5, random_state=0)
 
@@ -111,7 +128,7 @@ ax1.set_ylabel("recall on held-out subjects")
 ax1.set_ylim(0, 1.05)
 ax1.set_title("Recall per class (3 folds)")
 ax1.legend(fontsize=8, loc="upper right")
-plt.show()
+show_figure(fig)
 
 # %%
 # On this synthetic corpus neither resampler moves the held-out scores much: a linear model

@@ -15,6 +15,9 @@ the selection score, in either direction. Report the held-out number (or, better
 cross-validation over all subjects), never ``best_score_``.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score
@@ -24,6 +27,20 @@ from sklearn.pipeline import make_pipeline
 from skemotion.classifiers import EEGNetClassifier
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import BandpassFilter
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion("emotiv14", n_subjects=5, n_classes=2, effect_size=2.0, random_state=0)
 held_out = data.groups == 4  # never seen by the search
@@ -67,4 +84,4 @@ ax.set_ylabel("balanced accuracy (LOSO validation)")
 ax.set_ylim(0, 1.05)
 ax.set_title("GridSearchCV over a Pipeline, leave one subject out")
 ax.legend(fontsize=8, loc="lower right")
-plt.show()
+show_figure(fig)

@@ -18,13 +18,29 @@ CPU.
 """
 
 import time
+from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
 from skemotion.classifiers import GRUXNetClassifier
 from skemotion.datasets import harmonize, make_eeg_emotion
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 common = dict(n_subjects=3, n_classes=2, n_windows_per_trial=6, effect_size=1.5)
 corpora = {
@@ -95,4 +111,4 @@ ax.set_ylim(0, 1.1)
 ax.set_ylabel("balanced accuracy, held-out subject")
 ax.set_title("GRU-XNet on three harmonised corpora")
 ax.legend(fontsize=8, loc="lower right")
-plt.show()
+show_figure(fig)

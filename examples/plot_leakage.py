@@ -17,6 +17,9 @@ The bar chart shows the mean balanced accuracy of each protocol (whiskers: stand
 over folds) beside chance.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
@@ -30,6 +33,20 @@ from sklearn.preprocessing import StandardScaler
 
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import DifferentialEntropy
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion("seed62", n_subjects=6, random_state=0)
 pipe = make_pipeline(
@@ -72,4 +89,4 @@ ax.set_ylim(0, 1.1)
 ax.set_ylabel("balanced accuracy")
 ax.set_title("One pipeline, three splits")
 ax.legend(loc="upper right")
-plt.show()
+show_figure(fig)

@@ -16,6 +16,9 @@ Three models are scored on the same folds of the synthetic 14-channel corpus:
 The figure shows the balanced accuracy of every held-out subject.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.dummy import DummyClassifier
@@ -27,6 +30,20 @@ from sklearn.preprocessing import StandardScaler
 from skemotion.classifiers import EEGNetClassifier
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import BandpassFilter, DifferentialEntropy
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 # %%
 # Data: 6 subjects, 3 classes, 2 trials per class, 10 windows of 2 s per trial (14 x 256).
@@ -83,4 +100,4 @@ ax.set_ylabel("balanced accuracy")
 ax.set_ylim(0, 1)
 ax.set_title("Leave-one-subject-out, per fold")
 ax.legend(fontsize=8, ncols=2)
-plt.show()
+show_figure(fig)

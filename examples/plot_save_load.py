@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import joblib
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -25,6 +26,20 @@ from skemotion.classifiers import EEGNetClassifier
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import BandpassFilter
 from skemotion.models import EEGNet
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion("emotiv14", n_subjects=4, effect_size=2.0, random_state=0)
 train, test = data.groups < 3, data.groups == 3
@@ -73,4 +88,4 @@ ax.set_xlabel("probability, original pipeline")
 ax.set_ylabel("probability, reloaded pipeline")
 ax.set_title("joblib round trip")
 ax.legend(fontsize=8)
-plt.show()
+show_figure(fig)

@@ -14,6 +14,9 @@ CPU, the encoder is narrower than the original (8, 16, 32 filters instead of 32,
 pre-trains for 10 epochs instead of 100.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.dummy import DummyClassifier
@@ -26,6 +29,20 @@ from sklearn.preprocessing import StandardScaler
 from skemotion.datasets import make_ecg_emotion
 from skemotion.features import HRVFeatures
 from skemotion.ssl import SSLECGEncoder, person_zscore
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 # %%
 # Synthetic single-lead ECG, 10-s windows at 256 Hz, low vs high arousal. Every subject is
@@ -82,7 +99,7 @@ ax1.axhline(0.5, color="k", ls="--", lw=0.8)
 ax1.set_ylim(0, 1.05)
 ax1.set_ylabel("balanced accuracy, 2 held-out subjects")
 ax1.set_title("Arousal from ECG")
-plt.show()
+show_figure(fig)
 
 # %%
 # On this synthetic corpus, arousal is carried by heart rate and its variability, which the

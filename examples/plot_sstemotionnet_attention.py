@@ -17,6 +17,9 @@ along time. Attention shows where the network looks, not whether it is right: re
 together with the held-out score.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +31,20 @@ from skemotion.classifiers import SSTEmotionNetClassifier
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features import DifferentialEntropy
 from skemotion.features.functional import grid_weights
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion("deap32", n_subjects=5, effect_size=3.0, random_state=0)
 train, test = data.groups != 0, data.groups == 0
@@ -70,7 +87,7 @@ for ax, name, mean in zip(axes, data.target_names, means):
     ax.set_axis_off()
 fig.colorbar(im, ax=axes, shrink=0.8, label="spatial attention weight")
 fig.suptitle("Spectral stream, spatial attention after the first transition (held-out subject)")
-plt.show()
+show_figure(fig, "_spatial")
 
 # %%
 # The temporal stream's attention along time (one weight per time step of its first
@@ -83,4 +100,4 @@ ax.set_xlabel("time step of the temporal stream (after the first transition)")
 ax.set_ylabel("attention weight")
 ax.set_title("Temporal stream, attention along time")
 ax.legend(fontsize=8)
-plt.show()
+show_figure(fig, "_temporal")

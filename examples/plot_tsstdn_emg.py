@@ -13,6 +13,9 @@ then scored clean and contaminated at decreasing signal-to-noise ratios (standar
 contamination does to a window, the second the accuracy of both models against the SNR.
 """
 
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
@@ -20,6 +23,20 @@ from sklearn.metrics import balanced_accuracy_score
 from skemotion.classifiers import EEGNetClassifier, TSSTDNClassifier
 from skemotion.datasets import make_eeg_emotion
 from skemotion.features.functional import emg_contamination
+
+
+def show_figure(fig, suffix=""):
+    """Show ``fig``; without a display (a non-interactive backend such as Agg), save it next
+    to this script instead and say where. (Sphinx-gallery runs the script without
+    ``__file__`` and collects the figures itself.)"""
+    headless = matplotlib.get_backend().lower() in {"agg", "cairo", "pdf", "ps", "svg"}
+    if not headless or "__file__" not in globals():
+        plt.show()
+        return
+    path = Path(__file__).with_name(f"{Path(__file__).stem}{suffix}.png")
+    fig.savefig(path)
+    print(f"No display: figure saved to {path}")
+
 
 data = make_eeg_emotion(
     "emotiv14", n_subjects=5, effect_size=2.0, n_windows_per_trial=10, random_state=0
@@ -41,7 +58,7 @@ ax.set_xlabel("time (s)")
 ax.set_ylabel(f"{data.ch_names[hit]} (uV)")
 ax.set_title("EMG contamination of one channel")
 ax.legend(fontsize=8, loc="upper right")
-plt.show()
+show_figure(fig, "_contamination")
 
 # %%
 # Train both models on the clean windows of the four training subjects. TS-STDN contaminates
@@ -78,7 +95,7 @@ ax.set_ylabel("balanced accuracy")
 ax.set_ylim(0, 1.05)
 ax.set_title("Held-out subject under EMG")
 ax.legend(fontsize=8)
-plt.show()
+show_figure(fig, "_scores")
 
 # %%
 # EEGNet was never shown EMG; TS-STDN was. The robustness benchmark of the documentation adds

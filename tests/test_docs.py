@@ -3,13 +3,16 @@
 - Every public class and function (the names in the ``__all__`` of skemotion's public
   subpackages) passes numpydoc's validation for the sections users rely on: a summary,
   Parameters that match the signature, Returns, Examples, no unknown section; so do their
-  public methods (``fit``, ``transform``, ``forward`` ...).
+  public methods (``fit``, ``transform``, ``forward`` ...). Every constructor parameter of
+  a public class has a description.
 - Every fitted attribute of an estimator (a public attribute ending in ``_``) is documented
   under "Attributes": found by fitting the class's tiny instances of the estimator-check
   registry, and by reading the ``self.<name>_ = ...`` assignments in the class's source.
 - The API reference covers every public subpackage; gallery examples name in their docstring
-  only the classes they use.
-- The site builds offline, with warnings as errors, without executing the gallery.
+  only the classes they use, and save their figures next to themselves when there is no
+  display.
+- The site builds offline, with warnings as errors, without executing the gallery; every
+  public class page documents and lists its public methods, inherited ones included.
 
 The checks are read from the package itself, so a new class is checked as soon as it is
 exported.
@@ -114,6 +117,35 @@ def test_numpydoc_public_object(path, obj):
         for name in _own_methods(obj):
             errors += [f"{name}: {e}" for e in _errors(f"{path}.{name}", METHOD_CHECKS)]
     assert not errors, f"{path}:\n  " + "\n  ".join(errors)
+
+
+def _parameter_descriptions(cls) -> dict[str, str]:
+    """Description of every name of the class's numpydoc Parameters section."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = ClassDoc(cls)
+    described = {}
+    for param in doc["Parameters"]:
+        text = " ".join(line.strip() for line in param.desc).strip()
+        for name in param.name.split(","):  # "fmin, fmax : float"
+            described[name.strip().lstrip("*")] = text
+    return described
+
+
+def _init_parameters(cls) -> list[str]:
+    """Named parameters of ``cls.__init__`` (not ``self``, ``*args``, ``**kwargs``)."""
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [p.name for p in params if p.name != "self" and p.kind not in variadic]
+
+
+@pytest.mark.parametrize(("path", "cls"), CLASSES, ids=[p for p, _ in CLASSES])
+def test_every_init_parameter_described(path, cls):
+    """Every constructor parameter has a description, not only a name and a type (the
+    training parameters a deep classifier shares with its base included)."""
+    described = _parameter_descriptions(cls)
+    empty = [name for name in _init_parameters(cls) if not described.get(name)]
+    assert not empty, f"{path}: parameters without a description in 'Parameters': {empty}"
 
 
 def _documented_attributes(cls) -> set[str]:
@@ -226,6 +258,130 @@ def test_example_docstring_matches_code(path):
         )
 
 
+FIGURE_FACTORIES = {"figure", "subplots", "subplot_mosaic"}
+
+
+def _calls(nodes, attr=None, name=None):
+    """Calls ``plt.<attr>(...)`` or ``<name>(...)`` in ``nodes``."""
+    found = []
+    for node in nodes:
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Call):
+                continue
+            func = sub.func
+            if attr and isinstance(func, ast.Attribute) and func.attr in attr:
+                if isinstance(func.value, ast.Name) and func.value.id == "plt":
+                    found.append(sub)
+            if name and isinstance(func, ast.Name) and func.id == name:
+                found.append(sub)
+    return found
+
+
+def _figure_suffixes(path) -> tuple[ast.FunctionDef | None, list[str], list[str]]:
+    """An example's ``show_figure`` helper, the suffix of each of its calls, and the problems
+    found: a figure never handed to the helper, a bare ``plt.show()``, a repeated suffix."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    helper = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "show_figure"),
+        None,
+    )
+    script = [n for n in tree.body if n is not helper]
+    n_figures = len(_calls(script, attr=FIGURE_FACTORIES))
+    shows = _calls(script, name="show_figure")
+    problems = []
+    if _calls(script, attr={"show"}):
+        problems.append("plt.show() outside show_figure: nothing is saved without a display")
+    if n_figures and helper is None:
+        problems.append("draws figures but defines no show_figure")
+    if len(shows) < n_figures:
+        problems.append(f"{n_figures} figures, {len(shows)} show_figure calls")
+    suffixes = []
+    for call in shows:
+        args = call.args[1:] or [kw.value for kw in call.keywords if kw.arg == "suffix"]
+        suffixes.append(ast.literal_eval(args[0]) if args else "")
+    if len(set(suffixes)) < len(suffixes):
+        problems.append(f"figures saved under the same name: suffixes {suffixes}")
+    return helper, suffixes, problems
+
+
+# Runs each example's show_figure (with the names it uses: matplotlib, plt, Path) on a copy of
+# the example: without a display, as a script (figure saved next to it), as sphinx-gallery runs
+# it (no __file__: nothing saved, plt.show() left to the gallery's own capture), and with a
+# display (plt.show(), nothing saved).
+_SHOW_FIGURE_DRIVER = """
+import json, sys, types
+from pathlib import Path
+import matplotlib
+import matplotlib.pyplot as plt
+
+shown = []
+plt.show = lambda *a, **k: shown.append(1)
+display = types.SimpleNamespace(get_backend=lambda: "QtAgg")
+for script, helper, suffixes in json.loads(Path(sys.argv[1]).read_text()):
+    for mode, mpl, ns in [
+        ("script", matplotlib, {"__file__": script}),
+        ("gallery", matplotlib, {}),
+        ("display", display, {"__file__": script}),
+    ]:
+        ns.update(matplotlib=mpl, plt=plt, Path=Path, __name__="__main__")
+        exec(compile(helper, script, "exec"), ns)
+        for suffix in suffixes:
+            n_shown = len(shown)
+            ns["show_figure"](plt.figure(), suffix)
+            plt.close("all")
+            print(json.dumps([mode, script, suffix, len(shown) - n_shown]))
+"""
+
+
+def test_examples_save_figures_without_display(tmp_path):
+    """Without a display (a non-interactive backend such as Agg), every gallery script saves
+    each figure it draws next to itself and prints where: every figure goes through the
+    script's ``show_figure`` (no bare ``plt.show()``), which saves ``<script><suffix>.png``
+    when run as a script under Agg, and saves nothing under sphinx-gallery or with a display.
+    The helpers run on a copy of each script; the examples themselves take minutes."""
+    pytest.importorskip("matplotlib")
+    import json
+
+    jobs, problems = [], []
+    for path in EXAMPLES:
+        helper, suffixes, found = _figure_suffixes(path)
+        problems += [f"{path.name}: {p}" for p in found]
+        if helper is not None and suffixes:
+            copy = tmp_path / "examples" / path.name
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy(path, copy)
+            jobs.append([str(copy), ast.unparse(helper), suffixes])
+    assert not problems, "\n".join(problems)
+    assert jobs, "no example draws a figure"
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    (tmp_path / "driver.py").write_text(_SHOW_FIGURE_DRIVER, encoding="utf-8")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env.pop("DISPLAY", None)
+    res = subprocess.run(
+        [sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "jobs.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-4000:]
+    records = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("[")]
+    n_figures = sum(len(suffixes) for _, _, suffixes in jobs)
+    assert len(records) == 3 * n_figures, res.stdout[-4000:]
+    expected = set()
+    for script, _, suffixes in jobs:
+        for suffix in suffixes:
+            png = Path(script).with_name(f"{Path(script).stem}{suffix}.png")
+            expected.add(png)
+            assert png.is_file() and png.stat().st_size > 0, f"{png.name} not saved"
+            assert str(png) in res.stdout, f"where {png.name} was saved is not printed"
+    saved = set((tmp_path / "examples").glob("*.png"))
+    assert saved == expected, saved ^ expected  # nothing saved under the gallery or a display
+    for mode, script, suffix, n_shown in records:
+        # plt.show() only where the figure is not saved
+        assert n_shown == (mode != "script"), (mode, Path(script).name, suffix)
+
+
 def test_docs_build_offline(tmp_path):
     """``sphinx-build -W`` on a copy of docs/ succeeds without executing the gallery and
     without network (any connection attempt goes to a closed local port and would warn)."""
@@ -286,3 +442,20 @@ def test_docs_build_offline(tmp_path):
     n_plots = (ROOT / "docs" / "benchmarks.rst").read_text(encoding="utf-8").count(".. plot::")
     bench = (html / "benchmarks.html").read_text(encoding="utf-8")
     assert n_plots >= 4 and bench.count("<img") >= n_plots
+    # every public class page documents its public methods, those inherited from skemotion's
+    # base classes included (EEGNetClassifier.fit comes from DeepClassifierBase), and lists
+    # them in a "Methods" table; what scikit-learn or torch define is left to their docs
+    missing = []
+    for path, cls in CLASSES:
+        page = (html / "generated" / f"{path}.html").read_text(encoding="utf-8")
+        table = page.partition('<p class="rubric">Methods</p>')[2].partition("</table>")[0]
+        for name in _own_methods(cls):
+            target = f"{path}.{name}"
+            if f'id="{target}"' not in page or f'href="#{target}"' not in table:
+                missing.append(target)
+    assert not missing, f"methods missing from their class page or its Methods table: {missing}"
+    eegnet = (html / "generated" / "skemotion.classifiers.EEGNetClassifier.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'id="skemotion.classifiers.EEGNetClassifier.fit"' in eegnet
+    assert "EEGNetClassifier.get_params" not in eegnet  # scikit-learn's

@@ -214,10 +214,20 @@ class ESCGANSampler(BaseOverSampler):
 
     Because imbalanced-learn's Pipeline skips samplers when predicting, signal windows must
     be turned into grids by transformer steps *in front of* the sampler, so that the
-    downstream estimator receives grids at fit and at predict time alike::
+    downstream estimator receives grids at fit and at predict time alike (here a logistic
+    regression on the flattened grids)::
 
+        from imblearn.pipeline import Pipeline
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import FunctionTransformer
+        from skemotion.augment import ESCGANSampler
+        from skemotion.features import DifferentialEntropy, ElectrodeGrid
+
+        sfreq, ch_names = 128.0, "deap32"  # the rate and channels of the windows
         Pipeline([("de", DifferentialEntropy(sfreq)), ("grid", ElectrodeGrid(ch_names)),
-                  ("escgan", ESCGANSampler()), ("clf", classifier_of_grids)])
+                  ("escgan", ESCGANSampler()),
+                  ("flatten", FunctionTransformer(lambda g: g.reshape(len(g), -1))),
+                  ("clf", LogisticRegression(max_iter=2000))])
 
     Parameters
     ----------

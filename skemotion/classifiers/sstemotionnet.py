@@ -188,29 +188,51 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     lr : float, default=3e-3
         Adam learning rate (1e-4 in the paper, over 50 epochs of a much larger training set).
         Chosen with ``lr_schedule`` for cross-subject use on a development corpus by
-        ``benchmarks/recipes.py`` (1e-3 without a schedule before).
+        ``benchmarks/recipes.py`` (1e-3 without a schedule before). The training parameters
+        shared by every deep classifier are described briefly here and in full in
+        :class:`~skemotion.classifiers.DeepClassifierBase`.
     max_epochs : int, default=15
         Longer training overfits the training subjects at this data size; with many more
         windows (or ``early_stopping=True`` and subject groups) raise it.
     batch_size : int, default=32
+        Mini-batch size of training and inference.
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer.
     weight_decay : float, default=0.0
+        Weight decay (L2 for Adam and SGD, decoupled for AdamW).
     lr_schedule : {"cosine"} or None, default="cosine"
+        None keeps ``lr`` constant; ``"cosine"`` anneals it towards 0 over ``max_epochs``.
     early_stopping : bool or "refit", default=False
+        Stop when the loss on held-out *groups* given to ``fit`` stops improving and restore the
+        best epoch; ``"refit"`` then trains again on every window for that many epochs.
     validation_fraction : float, default=0.2
+        Fraction of the groups held out when ``early_stopping`` is on.
     patience : int, default=30
+        Epochs without improvement of the validation loss before stopping.
     min_epochs : int or None, default=None
+        With ``early_stopping``, no stop before this epoch; None means the classifier's default
+        ``max_epochs``.
     augment : list or None, default=None
+        Augmentations of :mod:`skemotion.augment` applied, in order, to every training batch.
     subject_adversarial : float, default=0.0
+        Weight of the subject-adversarial loss, the subjects being the ``groups`` given to
+        ``fit`` (0: off).
     adapt_bn : {False, "batch", "subject"}, default=False
+        Batch-norm statistics adapted at prediction to the windows predicted (``"batch"``) or to
+        each subject of the ``groups`` given to ``predict`` (``"subject"``).
     device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...
     precision : {"32", "bf16", "16-mixed"}, default="32"
+        Training and inference precision (``"16-mixed"`` is meant for CUDA).
     num_workers : int, default=0
+        DataLoader worker processes (0: batches are loaded in the main process).
     random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and augmentation; with an int, ``fit``
+        is deterministic on CPU.
     callbacks : list or None, default=None
+        Extra skorch callbacks (deep-copied in ``fit``).
     verbose : int, default=0
-        See :class:`~skemotion.classifiers.DeepClassifierBase` for the shared training
-        parameters.
+        0 silent, 1 a progress bar over epochs, 2 also skorch's per-epoch table.
 
     Attributes
     ----------

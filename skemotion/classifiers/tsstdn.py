@@ -160,30 +160,52 @@ class TSSTDNClassifier(DeepClassifierBase):
         at about -7 dB (its ``snr=-8`` in an exp-based scale, see
         :func:`skemotion.features.functional.snr_db_from_exp_snr`).
     lr : float, default=3e-3
+        Learning rate of the optimizer. The training parameters shared by every deep classifier
+        are described briefly here and in full in
+        :class:`~skemotion.classifiers.DeepClassifierBase`.
     max_epochs : int, default=30
+        Number of training epochs (an upper bound with early stopping).
     batch_size : int, default=64
+        Mini-batch size of training and inference.
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer.
     weight_decay : float, default=0.0
+        Weight decay (L2 for Adam and SGD, decoupled for AdamW).
     lr_schedule : {"cosine"} or None, default="cosine"
         The training defaults (lr 3e-3 annealed along a cosine over 30 epochs) were chosen for
         cross-subject use on a development corpus by ``benchmarks/recipes.py`` (lr 1e-3 without a
         schedule before).
     early_stopping : bool or "refit", default=False
+        Stop when the loss on held-out *groups* given to ``fit`` stops improving and restore the
+        best epoch; ``"refit"`` then trains again on every window for that many epochs.
     validation_fraction : float, default=0.2
+        Fraction of the groups held out when ``early_stopping`` is on.
     patience : int, default=30
+        Epochs without improvement of the validation loss before stopping.
     min_epochs : int or None, default=None
+        With ``early_stopping``, no stop before this epoch; None means the classifier's default
+        ``max_epochs``.
     augment : list or None, default=None
+        Augmentations of :mod:`skemotion.augment` applied, in order, to every training batch.
     subject_adversarial : float, default=0.0
+        Weight of the subject-adversarial loss, the subjects being the ``groups`` given to
+        ``fit`` (0: off).
     adapt_bn : {False, "batch", "subject"}, default=False
+        Batch-norm statistics adapted at prediction to the windows predicted (``"batch"``) or to
+        each subject of the ``groups`` given to ``predict`` (``"subject"``).
     device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...
     precision : {"32", "bf16", "16-mixed"}, default="32"
+        Training and inference precision (``"16-mixed"`` is meant for CUDA).
     num_workers : int, default=0
+        DataLoader worker processes (0: batches are loaded in the main process).
     random_state : int, RandomState instance or None, default=None
-        Also seeds the training contamination.
+        Seeds weight initialisation, shuffling, dropout, augmentation and the training
+        contamination; with an int, ``fit`` is deterministic on CPU.
     callbacks : list or None, default=None
+        Extra skorch callbacks (deep-copied in ``fit``).
     verbose : int, default=0
-        See :class:`~skemotion.classifiers._base.DeepClassifierBase` for the shared
-        training parameters.
+        0 silent, 1 a progress bar over epochs, 2 also skorch's per-epoch table.
     d : int, deprecated
         Old name of ``lstm_hidden`` (renamed in 0.1, removed in 0.2).
 

@@ -497,7 +497,7 @@ class SSLECGEncoder(TransformerMixin, BaseEstimator):
         return self._pretext_scores(Xp, seed, device)[0]
 
     def get_feature_names_out(self, input_features=None):
-        """Output names ``sslecg0 ... sslecg127`` (one per embedding dimension).
+        """Output names ``sslecg0`` to ``sslecg127`` (one per embedding dimension).
 
         Parameters
         ----------

@@ -410,6 +410,7 @@ class _SubjectAlignmentMixin(SignalTransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+            Signal windows; a 2-D X holds single-channel windows.
         y : None
             Ignored.
         groups : array-like of shape (n_windows,), default=None
@@ -418,6 +419,7 @@ class _SubjectAlignmentMixin(SignalTransformerMixin):
         Returns
         -------
         X_out : ndarray of the shape of X
+            The aligned windows: float64, or float32 when X is float32.
         """
         self.fit(X, y, groups=groups)
         if groups is None:
