@@ -30,6 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_y,
+    _num_samples,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -44,6 +45,7 @@ __all__ = [
     "check_finite_array",
     "check_sfreq",
     "check_input_features",
+    "num_samples",
     "Interval",
     "Options",
     "StrOptions",
@@ -340,6 +342,11 @@ def check_sfreq(estimator, sfreq, arg="sfreq") -> float:
             f"{_name(estimator)}: argument {arg} must be a positive number (Hz); got {sfreq!r}."
         )
     return float(sfreq)
+
+
+def num_samples(X) -> int:
+    """Number of windows of any array-like X (without converting it)."""
+    return _num_samples(X)
 
 
 def check_input_features(estimator, input_features) -> np.ndarray:

@@ -20,7 +20,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._validation import Interval, check_ids
+from .._validation import Interval, check_ids, num_samples
 from ..features._base import SignalTransformerMixin, like_input
 
 #: interquartile range of the standard normal distribution (2 * 0.6744897501960817)
@@ -423,7 +423,7 @@ class _SubjectAlignmentMixin(SignalTransformerMixin):
         """
         self.fit(X, y, groups=groups)
         if groups is None:
-            _warn_if_pooled(self, np.shape(X)[0])
+            _warn_if_pooled(self, num_samples(X))
         return self.transform(X, groups=groups)
 
     def _align(self, X3, groups):
