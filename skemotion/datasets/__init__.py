@@ -8,6 +8,7 @@ from ._dreamer import load_dreamer
 from ._gameemo import load_gameemo
 from ._harmonize import harmonize
 from ._loaders import LOADERS, DatasetFormatError, list_subjects
+from ._mne import from_mne, to_mne
 from ._seed import load_seed, load_seed_iv
 from ._synthetic import make_ecg_emotion, make_eeg_emotion
 from ._wesad import load_wesad
@@ -21,6 +22,7 @@ __all__ = [
     "LOADERS",
     "DatasetFormatError",
     "SEED62",
+    "from_mne",
     "get_montage",
     "harmonize",
     "list_subjects",
@@ -34,4 +36,5 @@ __all__ = [
     "make_ecg_emotion",
     "make_eeg_emotion",
     "sliding_windows",
+    "to_mne",
 ]

@@ -20,6 +20,7 @@ from ._loading import (
     select_subjects,
     warn_skipped,
 )
+from ._mne import mne_output
 from ._targets import RatingTarget
 
 LOADER = "load_amigos"
@@ -136,6 +137,7 @@ def load_amigos(
     window_seconds: float = 1.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load AMIGOS (preprocessed, 128 Hz) as EEG or ECG windows.
 
@@ -171,6 +173,10 @@ def load_amigos(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show progress bars over files and trials.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -180,6 +186,8 @@ def load_amigos(
         session, trial (1-20), start (s), video_id and the 12 self-assessment columns
         (arousal, valence, dominance, liking, familiarity, then the 7 binary basic emotions
         neutral ... sadness); ``n_nan_windows_dropped``.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -192,6 +200,7 @@ def load_amigos(
     >>> data.target_names  # doctest: +SKIP
     ['low_valence', 'high_valence']
     """
+    as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     session_ids = check_ids(sessions, "sessions", (1, 2), LOADER) or [1, 2]
@@ -272,4 +281,4 @@ def load_amigos(
             stacklevel=2,
         )
     data["n_nan_windows_dropped"] = n_dropped
-    return data
+    return as_mne(data)

@@ -6,6 +6,29 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+#: MNE channel type of the non-EEG channels of the package's datasets, by name (DEAP's
+#: peripheral channels, the ECG leads of AMIGOS, DREAMER and the synthetic corpus, WESAD's
+#: chest sensors); every other channel of a loader or generator is EEG.
+CHANNEL_TYPES = {
+    "hEOG": "eog",
+    "vEOG": "eog",
+    "zEMG": "emg",
+    "tEMG": "emg",
+    "GSR": "gsr",
+    "Respiration": "resp",
+    "Plethysmograph": "bio",
+    "Temperature": "temperature",
+    "ECG": "ecg",
+    "ECG1": "ecg",
+    "ECG2": "ecg",
+    "ECG_R": "ecg",
+    "ECG_L": "ecg",
+    "EMG": "emg",
+    "EDA": "gsr",
+    "Temp": "temperature",
+    "Resp": "resp",
+}
+
 
 def make_dataset_bunch(
     *,
@@ -18,6 +41,7 @@ def make_dataset_bunch(
     target_names,
     frame: pd.DataFrame,
     description: str = "",
+    ch_types=None,
     **extra,
 ) -> Bunch:
     """Assemble and check the dataset Bunch of ``DESIGN.md``.
@@ -43,6 +67,9 @@ def make_dataset_bunch(
         and the label columns.
     description : str
         Free text stored as ``DESCR``.
+    ch_types : list of str, optional
+        MNE channel type of each channel (``"eeg"``, ``"ecg"``, ``"eog"`` ...); by default
+        looked up by name in :data:`CHANNEL_TYPES`, ``"eeg"`` for the names it lacks.
     **extra
         Further entries (e.g. ``baseline``) stored in the Bunch as they are.
     """
@@ -63,6 +90,10 @@ def make_dataset_bunch(
     for col in ("subject", "session", "trial", "start"):
         if col not in frame.columns:
             raise ValueError(f"frame lacks the column {col!r}.")
+    if ch_types is None:
+        ch_types = [CHANNEL_TYPES.get(name, "eeg") for name in ch_names]
+    if len(ch_types) != len(ch_names):
+        raise ValueError(f"ch_types must have {len(ch_names)} entries; got {len(ch_types)}.")
     return Bunch(
         X=X,
         y=y,
@@ -70,6 +101,7 @@ def make_dataset_bunch(
         trials=trials,
         sfreq=float(sfreq),
         ch_names=list(ch_names),
+        ch_types=list(ch_types),
         target_names=list(target_names),
         frame=frame.reset_index(drop=True),
         DESCR=description,

@@ -18,6 +18,7 @@ from ._loading import (
     remove_baseline,
     select_subjects,
 )
+from ._mne import mne_output
 from ._targets import RatingTarget
 
 LOADER = "load_deap"
@@ -131,6 +132,7 @@ def load_deap(
     window_seconds: float = 1.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load DEAP (preprocessed Python version) as windows.
 
@@ -166,6 +168,10 @@ def load_deap(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over trials.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -175,6 +181,8 @@ def load_deap(
         per subject-trial; ``sfreq`` 128.0; ``ch_names``; ``target_names``; ``frame`` with
         subject, session (always 1), trial (1-40, video order), start (s from video onset),
         valence, arousal, dominance, liking.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -187,6 +195,7 @@ def load_deap(
     >>> data.X.shape  # doctest: +SKIP
     (2400, 32, 256)
     """
+    as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     rating = RatingTarget.check(target, threshold, comparison, SCALES, LOADER)
@@ -255,7 +264,7 @@ def load_deap(
         sources, ch_names=[DEAP40[i] for i in ch_idx], target=rating, about=about
     )
     cache.clear()
-    return data
+    return as_mne(data)
 
 
 def _channel_indices(channels) -> list[int]:

@@ -10,6 +10,7 @@ import scipy.io
 from .._montages import EMOTIV14
 from ._checks import check_baseline, check_choice, check_ids, check_path, check_verbose
 from ._loading import DatasetFormatError, TrialSource, Windowing, remove_baseline
+from ._mne import mne_output
 from ._targets import RatingTarget
 
 LOADER = "load_dreamer"
@@ -105,6 +106,7 @@ def load_dreamer(
     window_seconds: float = 1.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load DREAMER (Emotiv EEG at 128 Hz, or 2-lead ECG at 256 Hz) as windows.
 
@@ -136,6 +138,10 @@ def load_dreamer(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over trials.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -143,6 +149,8 @@ def load_dreamer(
         ``X`` (n_windows, n_channels, n_times) float32, ``y``, ``groups`` subject, ``trials``,
         ``sfreq``, ``ch_names``, ``target_names``, ``frame`` with subject, session (1), trial
         (1-18), start (s), valence, arousal, dominance, age, gender.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -155,6 +163,7 @@ def load_dreamer(
     >>> data.target_names  # doctest: +SKIP
     ['low_arousal', 'high_arousal']
     """
+    as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     check_choice(modality, "modality", ("eeg", "ecg"), LOADER)
@@ -237,4 +246,4 @@ def load_dreamer(
             )
     about = f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, {rating}, baseline={baseline!r}"
     windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose)
-    return windowing.bunch(sources, ch_names=ch_names, target=rating, about=about)
+    return as_mne(windowing.bunch(sources, ch_names=ch_names, target=rating, about=about))

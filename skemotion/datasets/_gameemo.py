@@ -19,6 +19,7 @@ from ._loading import (
     select_subjects,
     warn_missing,
 )
+from ._mne import mne_output
 from ._targets import ClassCodes
 
 LOADER = "load_gameemo"
@@ -117,6 +118,7 @@ def load_gameemo(
     window_seconds: float = 1.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load GAMEEMO (preprocessed CSV, 14 Emotiv channels, 128 Hz) as windows.
 
@@ -141,6 +143,10 @@ def load_gameemo(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over files.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -150,6 +156,8 @@ def load_gameemo(
         ``groups`` subject, ``trials`` (one per subject and game), ``sfreq`` 128.0,
         ``ch_names``, ``target_names``, ``frame`` with subject, session (1), trial (= game),
         start (s), game, game_name.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -163,6 +171,7 @@ def load_gameemo(
     >>> data.target_names  # doctest: +SKIP
     ['boring', 'calm', 'horror', 'funny']
     """
+    as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
     game_ids = check_ids(games, "games", (1, 2, 3, 4), LOADER)
@@ -200,4 +209,5 @@ def load_gameemo(
         f"{game_ids or 'present'}, target={target!r}"
     )
     windowing = Windowing(LOADER, SFREQ, window_seconds, overlap)
-    return windowing.bunch(sources, ch_names=GAMEEMO14, target=classes, about=about)
+    data = windowing.bunch(sources, ch_names=GAMEEMO14, target=classes, about=about)
+    return as_mne(data)

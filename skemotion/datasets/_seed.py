@@ -20,6 +20,7 @@ from ._loading import (
     select_subjects,
     warn_missing,
 )
+from ._mne import mne_output
 from ._targets import label_map_codes
 
 SFREQ = 200.0
@@ -328,6 +329,7 @@ def load_seed(
     window_seconds: float = 1.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load SEED (``Preprocessed_EEG``, 62 channels, 200 Hz) as windows.
 
@@ -357,6 +359,10 @@ def load_seed(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over trials.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -366,6 +372,8 @@ def load_seed(
         selection), ``sfreq`` 200.0, ``ch_names`` (SEED order), ``target_names``, ``frame``
         with subject, session, date (``yyyymmdd`` of the file), trial (1-15), start (s), label
         (raw -1/0/1).
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -379,8 +387,9 @@ def load_seed(
     >>> data.target_names  # doctest: +SKIP
     ['negative', 'neutral', 'positive']
     """
-    return _load(
-        _SEED, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
+    as_mne = mne_output(return_mne, "load_seed")
+    return as_mne(
+        _load(_SEED, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose)
     )
 
 
@@ -394,6 +403,7 @@ def load_seed_iv(
     window_seconds: float = 4.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load SEED-IV (``eeg_raw_data/{1,2,3}/``, 62 channels, 200 Hz) as windows.
 
@@ -421,12 +431,18 @@ def load_seed_iv(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over trials.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
     bunch : sklearn.utils.Bunch
         As :func:`load_seed`; ``trial`` is 1-24, ``label`` the raw 0-3 label and ``date`` the
         date in the file name.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Examples
     --------
@@ -434,6 +450,9 @@ def load_seed_iv(
     >>> data.target_names  # doctest: +SKIP
     ['neutral', 'sad', 'fear', 'happy']
     """
-    return _load(
-        _SEED_IV, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
+    as_mne = mne_output(return_mne, "load_seed_iv")
+    return as_mne(
+        _load(
+            _SEED_IV, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
+        )
     )

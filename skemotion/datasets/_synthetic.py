@@ -63,6 +63,7 @@ from .._montages import GRID_9X9, MONTAGES
 from .._validation import check_sfreq
 from ..features._backend import check_positive_finite
 from ._base import make_dataset_bunch
+from ._mne import mne_output
 
 __all__ = ["make_eeg_emotion", "make_ecg_emotion"]
 
@@ -166,6 +167,7 @@ def make_eeg_emotion(
     artifacts: bool = True,
     line_freq: float = 50.0,
     random_state=None,
+    return_mne: bool = False,
 ):
     """Generate a synthetic EEG emotion corpus with realistic structure.
 
@@ -198,6 +200,10 @@ def make_eeg_emotion(
         Line-noise frequency in Hz (must be below Nyquist).
     random_state : int, RandomState instance or None, default=None
         Makes the corpus deterministic.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -206,6 +212,8 @@ def make_eeg_emotion(
         ``groups`` subject id, ``trials`` trial id (unique across subjects), ``sfreq``,
         ``ch_names``, ``target_names``, ``frame`` (subject, session, trial, start, label,
         valence, arousal), ``DESCR``.
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Examples
     --------
@@ -215,6 +223,7 @@ def make_eeg_emotion(
     ((120, 32, 256), 128.0)
     """
     func = "make_eeg_emotion"
+    as_mne = mne_output(return_mne, func)
     if montage not in MONTAGES:
         raise ValueError(
             f"{func}: argument montage must be one of {sorted(MONTAGES)}; got {montage!r}."
@@ -313,7 +322,7 @@ def make_eeg_emotion(
                     }
                 )
             trial_id += 1
-    return _corpus_bunch(
+    data = _corpus_bunch(
         X_all,
         pd.DataFrame(rows),
         sfreq=sfreq,
@@ -322,6 +331,7 @@ def make_eeg_emotion(
         description=f"Synthetic EEG emotion corpus, montage {montage}, effect_size "
         f"{effect_size}. See skemotion.datasets._synthetic for the generative model.",
     )
+    return as_mne(data)
 
 
 def _artifacts(rng, xy, topo, n, sfreq, line_freq, line_amp):
@@ -371,6 +381,7 @@ def make_ecg_emotion(
     sfreq: float = 256.0,
     effect_size: float = 1.0,
     random_state=None,
+    return_mne: bool = False,
 ):
     """Generate a synthetic single-lead ECG corpus with arousal labels.
 
@@ -388,6 +399,10 @@ def make_ecg_emotion(
     effect_size : float, default=1.0
         Difficulty knob scaling the arousal effects on heart rate and HRV (0: no information).
     random_state : int, RandomState instance or None, default=None
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -395,6 +410,8 @@ def make_ecg_emotion(
         ``X`` float32 (n_windows, 1, n_times) in millivolts, ``y`` (0 low, 1 high arousal),
         ``groups``, ``trials``, ``sfreq``, ``ch_names`` (["ECG"]), ``target_names``, ``frame``
         (subject, session, trial, start, label, heart_rate, r_peaks).
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Examples
     --------
@@ -404,6 +421,7 @@ def make_ecg_emotion(
     (48, 1, 2560)
     """
     func = "make_ecg_emotion"
+    as_mne = mne_output(return_mne, func)
     n_subjects, n_trials_per_class, n_windows_per_trial = _check_sizes(
         func, n_subjects, n_trials_per_class, n_windows_per_trial
     )
@@ -483,7 +501,7 @@ def make_ecg_emotion(
             trial_id += 1
     frame = pd.DataFrame(rows)
     frame["r_peaks"] = r_peaks_all
-    return _corpus_bunch(
+    data = _corpus_bunch(
         X_all,
         frame,
         sfreq=sfreq,
@@ -492,3 +510,4 @@ def make_ecg_emotion(
         description="Synthetic single-lead ECG emotion corpus (arousal). See "
         "skemotion.datasets._synthetic for the generative model.",
     )
+    return as_mne(data)

@@ -19,6 +19,7 @@ from ._loading import (
     read_py2_pickle,
     select_subjects,
 )
+from ._mne import mne_output
 from ._targets import ClassCodes
 
 LOADER = "load_wesad"
@@ -134,6 +135,7 @@ def load_wesad(
     window_seconds: float = 10.0,
     overlap: float = 0.0,
     verbose: bool = True,
+    return_mne: bool = False,
 ):
     """Load WESAD chest signals (RespiBAN, 700 Hz; ECG by default) as windows.
 
@@ -160,6 +162,10 @@ def load_wesad(
         Fraction of a window shared by consecutive windows, in [0, 1).
     verbose : bool, default=True
         Show a progress bar over files.
+    return_mne : bool, default=False
+        Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
+        in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
+        as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
 
     Returns
     -------
@@ -169,6 +175,8 @@ def load_wesad(
         ``sfreq``; ``ch_names``; ``target_names``; ``frame`` with subject, session (1), trial
         (block number within the subject), start (s from block onset), label (study code),
         condition, block_start (s from recording start).
+        With ``return_mne=True``: the ``mne.EpochsArray`` of
+        :func:`~skemotion.datasets.to_mne` instead.
 
     Notes
     -----
@@ -181,6 +189,7 @@ def load_wesad(
     >>> data.target_names  # doctest: +SKIP
     ['baseline', 'stress', 'amusement']
     """
+    as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", SUBJECTS, LOADER)
     check_choice(target, "target", list(TARGETS), LOADER)
@@ -215,4 +224,5 @@ def load_wesad(
         del signal, label
     about = f"WESAD chest {channels} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}"
     windowing = Windowing(LOADER, sfreq, window_seconds, overlap)
-    return windowing.bunch(sources, ch_names=channels, target=classes, about=about)
+    data = windowing.bunch(sources, ch_names=channels, target=classes, about=about)
+    return as_mne(data)
