@@ -7,6 +7,7 @@ __all__ = [
     "classifiers",
     "datasets",
     "features",
+    "inspection",
     "models",
     "ssl",
     "transfer",

@@ -169,3 +169,15 @@ def test_baseline_removal(X64):
         br.transform(X64, baseline=base[:, :2])
     with pytest.raises(ValueError, match="BaselineRemoval: .*at least one segment long"):
         br.transform(X64, baseline=base[..., :100])
+
+
+def test_stft_spectrogram_is_differentiable_and_equal_with_gradients():
+    # explanations differentiate through the spectrogram: same values, finite gradients
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(2, 3, 256)))
+    want = stft_spectrogram(x, 128.0, n_fft=64, fmin=1.0, fmax=40.0, output_shape=(8, 8))
+    xg = x.clone().requires_grad_(True)
+    got = stft_spectrogram(xg, 128.0, n_fft=64, fmin=1.0, fmax=40.0, output_shape=(8, 8))
+    torch.testing.assert_close(got.detach(), want, rtol=1e-6, atol=1e-6)
+    got.sum().backward()
+    assert xg.grad is not None and bool(torch.isfinite(xg.grad).all())
+    assert float(xg.grad.abs().sum()) > 0

@@ -365,6 +365,19 @@ class DeepClassifierBase(ClassifierMixin, BaseEstimator):
         """
         return X
 
+    def _torch_prepare(self):
+        """:meth:`_prepare` as a torch function of raw windows ``(B, C, T)`` that gradients go
+        through (gradient explanations, :func:`skemotion.inspection.attribute`), or None when
+        the network reads the windows themselves. A subclass overriding ``_prepare`` (with
+        numpy) overrides this too, or its model cannot be explained by gradients."""
+        if type(self)._prepare is not DeepClassifierBase._prepare:
+            raise TypeError(
+                f"{type(self).__name__} prepares its network input in numpy (_prepare) and "
+                "has no torch version of it (_torch_prepare): gradients cannot reach the "
+                "windows."
+            )
+        return None
+
     def _training_inputs(self, X, prepared, extras: dict):
         """What skorch trains on (the prepared input plus training-only targets); by default
         the prepared input."""

@@ -551,6 +551,11 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     def _batch_transform(self):
         if not getattr(self, "augment", None):
             return None
+        return self._torch_prepare()
+
+    def _torch_prepare(self):
+        # the maps of _prepare computed in torch from raw windows (also the stage of
+        # augmented training, which transforms raw windows on the device)
         return _MapsBatch(
             self.sfreq_,
             self.bands,

@@ -398,6 +398,10 @@ class TSSTDNClassifier(DeepClassifierBase):
     def _prepare(self, X):
         return (X / self.scale_).astype(np.float32, copy=False)
 
+    def _torch_prepare(self):
+        scale = float(self.scale_)
+        return lambda x: x / scale
+
     def _training_inputs(self, X, prepared, extras):
         if "X_clean" in extras:
             inputs = {"X": prepared, "X_clean": self._prepare(extras["X_clean"])}

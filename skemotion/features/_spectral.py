@@ -389,12 +389,13 @@ def stft_spectrogram(
     keep = _stft_bins(sfreq, n_fft, fmin, fmax)
     Z = torch.stft(Xf, n_fft, hop_length=hop, window=w, center=False, return_complex=True)
     Z = Z[:, keep[0] : keep[-1] + 1]
-    if Z.device.type == "cpu":  # numpy's complex abs is several times faster than torch's
+    grad = Z.requires_grad  # (explanations differentiate through the spectrogram)
+    if Z.device.type == "cpu" and not grad:  # numpy's complex abs is several times faster
         S = torch.from_numpy(np.abs(Z.numpy()))  # (N, n_freqs, n_frames)
     else:
         S = Z.abs()
     if log:
-        S = S.add_(_LOG_EPS).log_()
+        S = (S + _LOG_EPS).log() if grad else S.add_(_LOG_EPS).log_()
     if output_shape is not None:
         h, wd = output_shape
         S = torch.nn.functional.interpolate(
