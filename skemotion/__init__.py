@@ -6,10 +6,12 @@ __all__ = [
     "augment",
     "classifiers",
     "datasets",
+    "export",
     "features",
     "inspection",
     "models",
     "ssl",
+    "stream",
     "transfer",
     "__version__",
 ]

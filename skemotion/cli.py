@@ -8,6 +8,10 @@ run options (models, protocol, seeds, device ...) by the benchmark's one check o
 the one :func:`~skemotion.benchmark.run_benchmark` uses too. A bad value is a one-line usage
 error naming the option (exit status 2). Ctrl-C stops the run with exit status 130, keeping the
 folds already finished; the same command continues from them.
+
+``skemotion stream MODEL --name NAME`` classifies a Lab Streaming Layer stream in real time with
+a fitted model saved with joblib (:class:`skemotion.stream.StreamClassifier`), printing the
+probabilities of every hop.
 """
 
 from __future__ import annotations
@@ -152,7 +156,164 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     for add in (_data_arguments, _protocol_arguments, _model_arguments, _run_arguments):
         add(b)
+    _stream_arguments(sub)
     return parser, b
+
+
+_STREAM_DESCRIPTION = """\
+Real-time emotion inference from a Lab Streaming Layer (LSL) stream (needs
+skemotion[stream]). MODEL is a fitted classifier or pipeline saved with joblib.dump. Every hop,
+the newest full window is classified with predict_proba; the probabilities are printed, published
+on an LSL outlet (one channel per class, stamped with the window's last sample) and optionally
+written to a CSV file. The stream's rate and channels are checked against the model. Ctrl-C,
+--duration or --max-windows stop it."""
+_STREAM_EPILOG = """\
+examples:
+  skemotion stream model.joblib --type EEG --window-seconds 2
+  skemotion stream model.joblib --name MyEEG --hop 0.25 --csv proba.csv --duration 60
+  skemotion stream model.joblib --name MyEEG --pick Fp1 Fp2 F3 F4"""
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"needs a number; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"needs a finite number > 0; got {text!r}")
+    return value
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"needs an integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs an integer >= 1; got {text!r}")
+    return value
+
+
+def _names(text):
+    names = [n for n in text.replace(",", " ").split() if n]
+    if not names:
+        raise argparse.ArgumentTypeError(f"needs a channel name; got {text!r}")
+    return names
+
+
+def _stream_arguments(sub) -> None:
+    """The ``stream`` sub-command (its imports wait for the command to run)."""
+    s = sub.add_parser(
+        "stream",
+        help="real-time emotion inference from an LSL stream (run with --help)",
+        description=_STREAM_DESCRIPTION,
+        epilog=_STREAM_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("model", type=_existing_path, metavar="MODEL",
+                   help="fitted estimator saved with joblib.dump")  # fmt: skip
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--name", help="name of the LSL stream to read")
+    which.add_argument("--type", help="type of the LSL stream to read (e.g. EEG)")
+    s.add_argument("--hop", type=_positive_float, default=0.5, metavar="S",
+                   help="seconds between two classified windows (default 0.5)")  # fmt: skip
+    s.add_argument("--window-seconds", type=_positive_float, metavar="S",
+                   help="window length (default: the model's own; needed for feature "
+                   "pipelines, which accept any length)")  # fmt: skip
+    s.add_argument(
+        "--pick",
+        nargs="+",
+        type=_names,
+        metavar="CH",
+        help="stream channels fed to the model, in its order (spaces or commas)",
+    )
+    s.add_argument(
+        "--ch-names",
+        nargs="+",
+        type=_names,
+        metavar="CH",
+        help="channels the model was fitted on, when it cannot tell",
+    )
+    s.add_argument(
+        "--sfreq",
+        type=_positive_float,
+        metavar="HZ",
+        help="sampling rate the model was fitted at, when it cannot tell",
+    )
+    s.add_argument(
+        "--outlet",
+        default="skemotion",
+        metavar="NAME",
+        help="name of the LSL outlet of the probabilities (default skemotion)",
+    )
+    s.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="write one row per window: timestamp, one column per class",
+    )
+    s.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+    s.add_argument("--max-windows", type=_positive_int, metavar="N",
+                   help="stop after N windows")  # fmt: skip
+    s.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S",
+                   help="seconds to wait for the stream (default 10)")  # fmt: skip
+    s.add_argument(
+        "--stall",
+        type=_positive_float,
+        default=2.0,
+        metavar="S",
+        help="report a stall after S seconds without samples (default 2)",
+    )
+
+
+def _stream_words(exc) -> str:
+    """A :class:`~skemotion.stream.StreamClassifier` message in the command's words."""
+    text = str(exc).splitlines()[0].removeprefix("StreamClassifier: ")
+    for api, option in (("window_seconds", "--window-seconds"), ("pick=[...]", "--pick"),
+                        ("ch_names=", "--ch-names "), ("sfreq=", "--sfreq ")):  # fmt: skip
+        text = text.replace(api, option)
+    return text
+
+
+def stream(s, args) -> int:
+    """Run ``skemotion stream`` with parsed ``args``; return the exit status."""
+    try:
+        from .stream import StreamClassifier
+    except ImportError as exc:  # pragma: no cover - the module imports numpy only
+        s.error(str(exc))
+    try:
+        clf = StreamClassifier(
+            str(args.model), stream_name=args.name, stream_type=args.type,
+            window_seconds=args.window_seconds, hop_seconds=args.hop,
+            pick=_flat(args.pick), ch_names=_flat(args.ch_names), sfreq=args.sfreq,
+            outlet_name=args.outlet,
+            csv_path=None if args.csv is None else args.csv.expanduser(), timeout=args.timeout,
+            stall_seconds=args.stall,
+        )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        s.error(f"argument MODEL: {args.model}: {_stream_words(exc)}")
+    except Exception as exc:  # noqa: BLE001 - an unreadable file: one line, no traceback
+        s.error(f"argument MODEL: cannot load {str(args.model)!r} ({type(exc).__name__}: {exc})")
+    if args.csv is not None and not args.csv.expanduser().resolve().parent.is_dir():
+        s.error(f"argument --csv: no such folder: {str(args.csv.parent)!r}")
+    try:
+        clf.open()
+    except (ImportError, TimeoutError, ValueError) as exc:
+        option = "--name" if args.name is not None else "--type"
+        s.error(f"argument {option}: {_stream_words(exc)}")
+    except OSError as exc:  # the CSV file (TimeoutError, an OSError too, is above)
+        s.error(f"argument --csv: cannot write {str(args.csv)!r} ({exc.strerror or exc})")
+    print(f"stream {clf.stream_name_!r}: {len(clf.ch_names_)} channels at {clf.sfreq_:g} Hz; "
+          f"windows of {clf.n_times_} samples every {clf.hop_samples_}; classes "
+          f"{', '.join(map(str, clf.classes_))}"
+          + (f"; outlet {args.outlet!r}" if args.outlet else ""), flush=True)  # fmt: skip
+    try:
+        for pred in clf.iter(max_windows=args.max_windows, duration=args.duration):
+            probs = "  ".join(f"{c}={p:.3f}" for c, p in zip(clf.classes_, pred.proba))
+            print(f"{pred.timestamp:.3f}  {probs}  -> {pred.label}", flush=True)
+    finally:
+        clf.close()
+    return EXIT_INTERRUPTED if clf.interrupted_ else 0
 
 
 def _data_arguments(b) -> None:
@@ -586,6 +747,14 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+def _subparser(parser, name: str) -> argparse.ArgumentParser:
+    """The sub-parser of command ``name`` (its ``error`` prefixes ``skemotion NAME``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    raise KeyError(name)  # pragma: no cover
+
+
 def main(argv=None) -> int:
     """Entry point of the ``skemotion`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -600,6 +769,8 @@ def main(argv=None) -> int:
             args = parser.parse_args(argv)
             if args.command == "benchmark":
                 return benchmark(b, args, argv)
+            if args.command == "stream":
+                return stream(_subparser(parser, "stream"), args)
     except KeyboardInterrupt as exc:  # before the benchmark started
         print("\nterminated" if isinstance(exc, Terminated) else "\ninterrupted", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED

@@ -115,7 +115,7 @@ def _band_variance(X, sfreq, bands, method, filter_order, where):
 
         Xt, was_numpy = to_torch(X)
         n_times = Xt.shape[-1]
-        if Xt.shape.numel() == 0:
+        if Xt.numel() == 0:
             return from_torch(Xt.new_zeros((*Xt.shape[:-1], len(edges))), was_numpy)
         Z = torch.fft.rfft(Xt, dim=-1)
         var = _band_sumsq(Z, band_bin_ranges(n_times, sfreq, edges), n_times)

@@ -1,0 +1,203 @@
+"""ONNX export (skemotion.export): parity with predict_proba, refusals, metadata, extra."""
+
+import copy
+import json
+import sys
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+
+from skemotion.classifiers import (  # noqa: E402
+    EEGNetClassifier,
+    GRUXNetClassifier,
+    SSTEmotionNetClassifier,
+    TSSTDNClassifier,
+)
+from skemotion.export import PARITY_ATOL, export_onnx, load_onnx  # noqa: E402
+
+TRAIN = dict(max_epochs=1, lr=1e-2, batch_size=32, random_state=0, device="cpu")
+N_CHANNELS, N_TIMES, SFREQ = 4, 128, 64.0
+
+
+def _data(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, N_CHANNELS, N_TIMES)).astype(np.float32)
+    y = np.array(["negative", "positive"] * (n // 2))
+    return X, y
+
+
+def _windows(n, seed):
+    """Windows never seen in fit (parity on other data than the probe of export_onnx)."""
+    return 3.0 * np.random.default_rng(seed).standard_normal((n, N_CHANNELS, N_TIMES)).astype(
+        np.float32
+    )
+
+
+@pytest.fixture(scope="module")
+def eegnet():
+    X, y = _data()
+    return EEGNetClassifier(F1=4, D=2, F2=8, kernel_length=8, **TRAIN).fit(X, y)
+
+
+def test_eegnet_parity_metadata_and_graph(eegnet, tmp_path):
+    import onnx
+
+    path = tmp_path / "eegnet.onnx"
+    assert export_onnx(eegnet, path) <= PARITY_ATOL
+    model = load_onnx(path)
+    for batch in (1, 17):  # other windows than the probe of export_onnx, and another scale
+        X = _windows(batch, seed=batch)
+        got, expected = model.predict_proba(X), eegnet.predict_proba(X)
+        diff = float(np.max(np.abs(got - expected)))
+        print(
+            f"EEGNetClassifier batch={batch}: max abs diff ONNX Runtime vs predict_proba {diff:.3g}"
+        )
+        assert got.shape == (batch, 2)
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
+        np.testing.assert_array_equal(model.predict(X), eegnet.predict(X))
+
+    # the labels and shapes travel in metadata_props
+    proto = onnx.load(str(path))
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(props["classes_"]) == ["negative", "positive"]
+    assert props["n_channels"] == str(N_CHANNELS) and props["n_times"] == str(N_TIMES)
+    assert props["estimator"] == "EEGNetClassifier"
+    assert props["skemotion_version"]
+    assert json.loads(props["input_names"]) == ["windows"]
+    np.testing.assert_array_equal(model.classes_, eegnet.classes_)
+    assert model.classes_.dtype == eegnet.classes_.dtype
+
+    # a valid model whose input is the raw windows with a symbolic batch axis
+    onnx.checker.check_model(proto)
+    (inp,) = proto.graph.input
+    assert inp.name == "windows"
+    dims = inp.type.tensor_type.shape.dim
+    assert dims[0].dim_param and not dims[0].dim_value
+    assert [d.dim_value for d in dims[1:]] == [N_CHANNELS, N_TIMES]
+
+
+def test_sstemotionnet_network_parity(tmp_path):
+    X, y = _data(16)
+    clf = SSTEmotionNetClassifier(
+        ["Fz", "Cz", "Pz", "C3"],
+        sfreq=SFREQ,
+        interpolation="none",
+        grid_size=4,
+        temporal_depth=4,
+        spectral_growth=2,
+        temporal_growth=2,
+        spectral_layers=1,
+        temporal_layers=1,
+        hidden_size=8,
+        **TRAIN,
+    ).fit(X, y)
+    # from raw windows: the maps are computed inside the ONNX model
+    export_onnx(clf, tmp_path / "raw.onnx")
+    raw = load_onnx(tmp_path / "raw.onnx")
+    for batch in (1, 17):
+        W = _windows(batch, seed=20 + batch)
+        got, expected = raw.predict_proba(W), clf.predict_proba(W)
+        diff = float(np.max(np.abs(got - expected)))
+        print(f"SSTEmotionNetClassifier (raw windows) batch={batch}: max abs diff {diff:.3g}")
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
+    # and the network alone, on the maps of clf._prepare
+    path = tmp_path / "sst.onnx"
+    export_onnx(clf, path, include_preprocessing=False)
+    model = load_onnx(path)
+    assert model.metadata["sfreq"] == repr(SFREQ)
+    for batch in (1, 17):
+        W = _windows(batch, seed=10 + batch)
+        got = model.predict_proba(clf._prepare(W))
+        expected = clf.predict_proba(W)
+        diff = float(np.max(np.abs(got - expected)))
+        print(f"SSTEmotionNetClassifier (network) batch={batch}: max abs diff {diff:.3g}")
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
+
+
+@pytest.mark.parametrize(
+    "make, include_preprocessing, match",
+    [
+        (
+            lambda: TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, sfreq=SFREQ, **TRAIN),
+            True,
+            "TSSTDNClassifier cannot be exported.*differ from predict_proba",
+        ),
+        (
+            lambda: GRUXNetClassifier(
+                filters=(2, 2, 4),
+                gru_hidden=4,
+                n_heads=2,
+                head_units=(8,),
+                stft_shape=(8, 8),
+                sfreq=SFREQ,
+                **TRAIN,
+            ),
+            True,
+            "GRUXNetClassifier cannot be exported.*spectrogram",
+        ),
+    ],
+    ids=["tsstdn", "gruxnet"],
+)
+def test_refused_with_the_step_named(make, include_preprocessing, match, tmp_path):
+    X, y = _data(8)
+    clf = make().fit(X, y)
+    path = tmp_path / "model.onnx"
+    with pytest.raises(ValueError, match=match):
+        export_onnx(clf, path, include_preprocessing=include_preprocessing)
+    if isinstance(clf, GRUXNetClassifier):
+        with pytest.raises(ValueError, match="GRUXNetClassifier.*batch size is fixed"):
+            export_onnx(clf, path, include_preprocessing=False)
+    assert not path.exists()
+
+
+def test_pipeline_refused(eegnet, tmp_path):
+    pipe = make_pipeline(FunctionTransformer(), eegnet)
+    with pytest.raises(TypeError, match="Pipeline.*export its final deep classifier.*numpy"):
+        export_onnx(pipe, tmp_path / "pipe.onnx")
+
+
+def test_not_a_deep_classifier(tmp_path):
+    with pytest.raises(TypeError, match="deep classifiers.*FunctionTransformer"):
+        export_onnx(FunctionTransformer(), tmp_path / "x.onnx")
+
+
+def test_unfitted_refused(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        export_onnx(EEGNetClassifier(), tmp_path / "x.onnx")
+
+
+def test_adapt_bn_and_precision_refused(eegnet, tmp_path):
+    clf = copy.deepcopy(eegnet)
+    clf.adapt_bn = "batch"
+    with pytest.raises(ValueError, match="EEGNetClassifier has adapt_bn='batch'"):
+        export_onnx(clf, tmp_path / "x.onnx")
+    clf = copy.deepcopy(eegnet)
+    clf.precision = "bf16"
+    with pytest.raises(ValueError, match="precision='bf16'.*float32"):
+        export_onnx(clf, tmp_path / "x.onnx")
+
+
+def test_a_model_that_differs_is_not_written(eegnet, tmp_path):
+    # break the graph on purpose: an input stage that predict_proba does not have
+    clf = copy.deepcopy(eegnet)
+    clf._torch_prepare = lambda: lambda x: 2.0 * x
+    path = tmp_path / "broken.onnx"
+    with pytest.raises(ValueError, match="EEGNetClassifier.*differ from predict_proba by"):
+        export_onnx(clf, path)
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+def test_missing_extra_names_it(eegnet, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ImportError, match=r"skemotion\[onnx\]"):
+        export_onnx(eegnet, tmp_path / "x.onnx")
+    with pytest.raises(ImportError, match=r"skemotion\[onnx\]"):
+        load_onnx(tmp_path / "model.onnx")
