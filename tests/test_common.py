@@ -231,8 +231,21 @@ def test_expected_failures_have_reasons(cls):
     assert all(isinstance(r, str) and len(r) > 20 for r in expected.values())
 
 
+#: the networks whose training check costs most: its read-only and float32 variants run on
+#: EEGNet and GRU-XNet only (the input conversion they test is the base class's, before any
+#: network; every other check of these two still runs on read-only and float32 inputs)
+_VARIANTS_ELSEWHERE = ("TSSTDNClassifier", "SSTEmotionNetClassifier")
+
+
 @parametrize_with_checks(_INSTANCES, expected_failed_checks=_expected_failed)
 def test_sklearn_compatible_estimator(estimator, check):
+    name = getattr(check, "func", check).__name__
+    if (
+        name == "check_classifiers_train"
+        and getattr(check, "keywords", {})
+        and type(estimator).__name__ in _VARIANTS_ELSEWHERE
+    ):
+        pytest.skip("input-conversion variant of the training check: run by EEGNet, GRU-XNet")
     check(_at_budget(estimator, check))
 
 

@@ -81,9 +81,9 @@ def test_eegnet_parity_metadata_and_graph(eegnet, tmp_path):
     assert [d.dim_value for d in dims[1:]] == [N_CHANNELS, N_TIMES]
 
 
-def test_sstemotionnet_network_parity(tmp_path):
+def _fitted_sst():
     X, y = _data(16)
-    clf = SSTEmotionNetClassifier(
+    return SSTEmotionNetClassifier(
         ["Fz", "Cz", "Pz", "C3"],
         sfreq=SFREQ,
         interpolation="none",
@@ -96,20 +96,29 @@ def test_sstemotionnet_network_parity(tmp_path):
         hidden_size=8,
         **TRAIN,
     ).fit(X, y)
-    # from raw windows: the maps are computed inside the ONNX model
+
+
+def test_sstemotionnet_parity_from_raw_windows(tmp_path):
+    # the electrode maps are computed inside the ONNX model
+    clf = _fitted_sst()
     export_onnx(clf, tmp_path / "raw.onnx")
     raw = load_onnx(tmp_path / "raw.onnx")
+    assert raw.metadata["sfreq"] == repr(SFREQ)
     for batch in (1, 17):
         W = _windows(batch, seed=20 + batch)
         got, expected = raw.predict_proba(W), clf.predict_proba(W)
         diff = float(np.max(np.abs(got - expected)))
         print(f"SSTEmotionNetClassifier (raw windows) batch={batch}: max abs diff {diff:.3g}")
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
-    # and the network alone, on the maps of clf._prepare
+
+
+@pytest.mark.slow
+def test_sstemotionnet_network_parity(tmp_path):
+    # the network alone, on the maps of clf._prepare (a second export: run with -m slow)
+    clf = _fitted_sst()
     path = tmp_path / "sst.onnx"
     export_onnx(clf, path, include_preprocessing=False)
     model = load_onnx(path)
-    assert model.metadata["sfreq"] == repr(SFREQ)
     for batch in (1, 17):
         W = _windows(batch, seed=10 + batch)
         got = model.predict_proba(clf._prepare(W))
