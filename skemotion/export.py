@@ -9,24 +9,31 @@ own ``predict_proba``; a model that differs is never written.
 :func:`load_onnx` runs such a file with ONNX Runtime alone (no torch, no skemotion estimator):
 the labels and shapes travel in the model's ``metadata_props``.
 
-What exports (checked in ``tests/test_export.py``):
+What exports (checked in ``tests/test_export.py``, batches of 1 and 17): every deep
+classifier, from raw windows, its input stage inside the graph:
 
-- :class:`~skemotion.classifiers.EEGNetClassifier`, from raw windows (the network reads the
-  windows themselves).
-- :class:`~skemotion.classifiers.SSTEmotionNetClassifier`, from raw windows (its electrode
-  maps computed inside the model), or with ``include_preprocessing=False`` the network on its
-  two prepared inputs (``"spectral"`` and ``"temporal"`` maps of ``clf._prepare(X)``).
+- :class:`~skemotion.classifiers.EEGNetClassifier` (the network reads the windows).
+- :class:`~skemotion.classifiers.TSSTDNClassifier` (input scaling, the spectral stream's
+  STFT features and both U-Nets in the graph).
+- :class:`~skemotion.classifiers.GRUXNetClassifier` (input scaling, the log-STFT images on
+  the fixed grid, their standardisation and the zeroing of absent channels in the graph).
+- :class:`~skemotion.classifiers.SSTEmotionNetClassifier` (its electrode maps computed in the
+  graph).
 
-What is refused, with a ``ValueError`` naming the estimator and the step:
+With ``include_preprocessing=False`` the graph is the network alone, on the network's own
+input (``clf._prepare(X)`` then ``clf._batch_transform()``: GRU-XNet's images, SST's
+``"spectral"`` and ``"temporal"`` maps).
 
-- :class:`~skemotion.classifiers.GRUXNetClassifier`: its log-STFT spectrogram stage cannot be
-  traced by ``torch.export`` (numpy calls), and its network alone converts to an ONNX model
-  with a fixed batch size.
-- :class:`~skemotion.classifiers.TSSTDNClassifier`: ``torch.onnx.export`` of its network
-  yields a model whose probabilities differ from ``predict_proba``.
-- estimators with ``adapt_bn`` (transductive), with ``precision`` other than ``"32"``, and
-  :class:`~sklearn.pipeline.Pipeline` objects (``TypeError``: export the classifier, run the
-  preceding steps in numpy).
+Two details of the conversion matter for these models and are handled here: the graph is
+written without the ``onnxscript`` optimizer (its constant folding drops the ``+ 1e-8`` of
+``log(|STFT| + 1e-8)`` as if it were zero, which turns the exact zeros of the TS-STDN
+features and of GRU-XNet's absent channels into ``-inf``), and TS-STDN's U-Nets are traced
+through an equivalent functional formulation of their time convolutions
+(``torch.compiler.is_compiling()``), not their training kernels.
+
+What is refused: estimators with ``adapt_bn`` (transductive), with ``precision`` other than
+``"32"`` (``ValueError``), and :class:`~sklearn.pipeline.Pipeline` objects (``TypeError``:
+export the classifier, run the preceding steps in numpy).
 
 Any other failure of the exporter, or a model that fails in ONNX Runtime or differs from
 ``predict_proba`` by more than ``PARITY_ATOL``, is a ``ValueError`` too, and nothing is written.
@@ -49,28 +56,6 @@ PARITY_ATOL = 1e-5
 
 _EXTRA_HINT = "install the extra: pip install 'skemotion[onnx]'"
 
-#: Known refusals, by estimator and include_preprocessing (None: both), found by exporting
-#: tiny fitted instances with torch.onnx.export(dynamo=True) and comparing in ONNX Runtime.
-_REFUSED = {
-    ("TSSTDNClassifier", None): (
-        "the TS-STDN network: torch.onnx.export of it yields a model whose probabilities "
-        "differ from predict_proba (by about 3e-2 on a tiny network, batches of 1 and 17); "
-        "keep TSSTDNClassifier in PyTorch (predict_proba)"
-    ),
-    ("GRUXNetClassifier", True): (
-        "the log-STFT spectrogram step of its input stage (_batch_transform, through "
-        "skemotion.features' stft_spectrogram, which calls numpy on the tensors) cannot be "
-        "traced by torch.export; and its "
-        "network alone converts to an ONNX model with a fixed batch size (see "
-        "include_preprocessing=False), so keep GRUXNetClassifier in PyTorch"
-    ),
-    ("GRUXNetClassifier", False): (
-        "torch.onnx.export of its network (convolutions, GRU, attention) gives a model whose "
-        "batch size is fixed to the traced one, not a dynamic batch axis (torch.export itself "
-        "keeps it dynamic; the ONNX conversion fixes it); keep GRUXNetClassifier in PyTorch"
-    ),
-}
-
 
 def _import_onnx():
     """``(onnx, onnxruntime)``, or an ImportError naming the ``onnx`` extra."""
@@ -92,6 +77,32 @@ def _import_onnxruntime():
             f"skemotion.export.load_onnx needs onnxruntime ({exc}); {_EXTRA_HINT}."
         ) from exc
     return onnxruntime
+
+
+def _REWRITE_RULES():
+    """The exact rewrites applied after constant folding (none matches a value by tolerance).
+
+    The exporter gives a convolution without bias (``bias=False``) a bias input that ONNX
+    Runtime rejects; these rules remove it.
+    """
+    from onnxscript.rewriter.rules import common
+
+    return [
+        common.remove_optional_bias_from_conv_rule,
+        common.remove_optional_bias_from_conv_transpose_rule,
+        common.remove_optional_bias_from_gemm_rule,
+    ]
+
+
+def _session(ort, model):
+    """An ONNX Runtime CPU session that reports errors only.
+
+    The unoptimised graphs of :func:`export_onnx` hold ``CastLike`` nodes that ONNX Runtime
+    cannot constant-fold; it says so in a warning per node, which is noise for the user.
+    """
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def _check_estimator(estimator, include_preprocessing):
@@ -127,13 +138,6 @@ def _check_estimator(estimator, include_preprocessing):
             "the ONNX graph runs in float32 and would differ; set_params(precision='32') "
             "before predicting and exporting."
         )
-    for key in ((name, None), (name, bool(include_preprocessing))):
-        if key in _REFUSED:
-            with_stage = "with" if include_preprocessing else "without"
-            raise ValueError(
-                f"export_onnx: {name} cannot be exported ({with_stage} its input stage): "
-                f"{_REFUSED[key]}."
-            )
     n_dims = len(getattr(estimator, "input_shape_", ()))
     if include_preprocessing:
         if n_dims != 2:
@@ -254,18 +258,16 @@ def export_onnx(estimator, path, *, include_preprocessing=True, opset=None):
     Parameters
     ----------
     estimator : fitted deep classifier of :mod:`skemotion.classifiers`
-        ``EEGNetClassifier`` and ``SSTEmotionNetClassifier`` export (from raw windows, or
-        the network alone); ``GRUXNetClassifier`` and ``TSSTDNClassifier``
-        are refused (see the module docstring). A Pipeline is refused: export its last step
-        and run the preceding ones in numpy.
+        Any of the four deep classifiers (see the module docstring). A Pipeline is refused:
+        export its last step and run the preceding ones in numpy.
     path : str or path-like
         File to write (replaced only once the model passed the parity check).
     include_preprocessing : bool, default=True
         True: the input is the raw windows. False: the input is the network's own input,
         what the estimator computes from the windows before its network (``_prepare``, then
-        ``_batch_transform``): input ``"inputs"``, or one input per stream for a two-stream
-        network (SST-EmotionNet: ``"spectral"`` and ``"temporal"``, the arrays of
-        ``clf._prepare(X)``).
+        ``_batch_transform``, e.g. GRU-XNet's images): input ``"inputs"``, or one input per
+        stream for a two-stream network (SST-EmotionNet: ``"spectral"`` and
+        ``"temporal"``, the arrays of ``clf._prepare(X)``).
     opset : int or None, default=None
         ONNX opset version; None lets the torch exporter choose.
 
@@ -282,7 +284,7 @@ def export_onnx(estimator, path, *, include_preprocessing=True, opset=None):
     TypeError
         For a Pipeline or an estimator that is not a deep classifier.
     ValueError
-        For a step that cannot be exported (the message names the estimator and the step),
+        When the exporter fails (the message names the estimator and the exporter's reason),
         for ``adapt_bn`` or reduced ``precision``, and when the exported model would differ
         from ``predict_proba``.
 
@@ -309,7 +311,9 @@ def export_onnx(estimator, path, *, include_preprocessing=True, opset=None):
     """
     onnx, ort = _import_onnx()
     try:
-        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
+        import onnxscript  # the dynamo exporter needs it
+        import onnxscript.optimizer
+        import onnxscript.rewriter
     except ImportError as exc:
         raise ImportError(f"skemotion.export needs onnxscript ({exc}); {_EXTRA_HINT}.") from exc
     import torch
@@ -325,15 +329,20 @@ def export_onnx(estimator, path, *, include_preprocessing=True, opset=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation and tracing notes
+            # torch.export first, with the batch axis required dynamic: torch.onnx.export's
+            # own capture turns an axis it fails to keep dynamic into a static one
+            exported = torch.export.export(
+                module, args, dynamic_shapes=(tuple({0: batch} for _ in args),), strict=False
+            )
             program = torch.onnx.export(
-                module,
+                exported,
                 args,
                 input_names=input_names,
                 output_names=["probabilities"],
-                dynamic_shapes=(tuple({0: batch} for _ in args),),
                 opset_version=opset,
                 dynamo=True,
                 verbose=False,
+                optimize=False,
             )
     except Exception as exc:  # the exporter's failures carry long traces
         first = _summary(exc)
@@ -342,13 +351,19 @@ def export_onnx(estimator, path, *, include_preprocessing=True, opset=None):
             f"({'input stage and ' if include_preprocessing else ''}network, with a "
             f"dynamic batch axis): {type(exc).__name__}: {first}"
         ) from exc
+    # constant folding only: the rewrite rules of onnxscript's full optimizer treat a scalar
+    # constant within 1e-8 of zero as zero and drop "x + 1e-8" (its add_0 rule), the
+    # log(|STFT| + 1e-8) of TS-STDN and GRU-XNet
+    onnxscript.optimizer.fold_constants(program.model)
+    onnxscript.rewriter.rewrite(program.model, pattern_rewrite_rules=_REWRITE_RULES())
+    onnxscript.optimizer.remove_unused_nodes(program.model)
     model = program.model_proto
     for key, value in _metadata(estimator, include_preprocessing, input_names).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
 
     # parity with predict_proba, in ONNX Runtime, before anything is written
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = _session(ort, model.SerializeToString())
     diff = 0.0
     for n, seed in ((1, 1), (3, 2)):
         X = _probe_windows(estimator, n, seed)
@@ -508,7 +523,7 @@ def load_onnx(path):
     (8,)
     """
     ort = _import_onnxruntime()
-    session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+    session = _session(ort, os.fspath(path))
     metadata = session.get_modelmeta().custom_metadata_map
     if "classes_" not in metadata:
         raise ValueError(

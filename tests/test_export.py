@@ -128,40 +128,67 @@ def test_sstemotionnet_network_parity(tmp_path):
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
 
 
-@pytest.mark.parametrize(
-    "make, include_preprocessing, match",
-    [
-        (
-            lambda: TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, sfreq=SFREQ, **TRAIN),
-            True,
-            "TSSTDNClassifier cannot be exported.*differ from predict_proba",
-        ),
-        (
-            lambda: GRUXNetClassifier(
-                filters=(2, 2, 4),
-                gru_hidden=4,
-                n_heads=2,
-                head_units=(8,),
-                stft_shape=(8, 8),
-                sfreq=SFREQ,
-                **TRAIN,
-            ),
-            True,
-            "GRUXNetClassifier cannot be exported.*spectrogram",
-        ),
-    ],
-    ids=["tsstdn", "gruxnet"],
-)
-def test_refused_with_the_step_named(make, include_preprocessing, match, tmp_path):
-    X, y = _data(8)
-    clf = make().fit(X, y)
+def _fitted_tsstdn():
+    X, y = _data(16)
+    return TSSTDNClassifier(D=1, lstm_hidden=4, Fs=4, Ft=4, n_fft=32, sfreq=SFREQ, **TRAIN).fit(
+        X, y
+    )
+
+
+def _fitted_gruxnet():
+    X, y = _data(16)
+    return GRUXNetClassifier(
+        filters=(2, 2, 4),
+        gru_hidden=4,
+        n_heads=2,
+        head_units=(8,),
+        stft_shape=(16, 8),
+        n_fft=32,
+        sfreq=SFREQ,
+        **TRAIN,
+    ).fit(X, y)
+
+
+def _windows_with_a_flat_channel(batch, seed):
+    """Windows of which the first has channel 1 identically zero (an absent channel of a
+    harmonised dataset): exact zeros meet the log(|STFT| + 1e-8) of both models there."""
+    W = _windows(batch, seed)
+    W[0, 1] = 0.0
+    return W
+
+
+@pytest.mark.parametrize("fitted", [_fitted_tsstdn, _fitted_gruxnet], ids=["tsstdn", "gruxnet"])
+def test_parity_from_raw_windows_with_the_input_stage_in_the_graph(fitted, tmp_path):
+    # TS-STDN: scaling, STFT features (exact zeros at DC and Nyquist), U-Nets; GRU-XNet:
+    # scaling, log-STFT images on the fixed grid, standardisation, absent-channel zeroing
+    clf = fitted()
+    name = type(clf).__name__
     path = tmp_path / "model.onnx"
-    with pytest.raises(ValueError, match=match):
-        export_onnx(clf, path, include_preprocessing=include_preprocessing)
-    if isinstance(clf, GRUXNetClassifier):
-        with pytest.raises(ValueError, match="GRUXNetClassifier.*batch size is fixed"):
-            export_onnx(clf, path, include_preprocessing=False)
-    assert not path.exists()
+    assert export_onnx(clf, path) <= PARITY_ATOL
+    model = load_onnx(path)
+    assert model.metadata["estimator"] == name
+    for batch in (1, 17):
+        W = _windows_with_a_flat_channel(batch, seed=30 + batch)
+        got, expected = model.predict_proba(W), clf.predict_proba(W)
+        diff = float(np.max(np.abs(got - expected)))
+        print(f"{name} (raw windows) batch={batch}: max abs diff {diff:.3g}")
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
+
+
+@pytest.mark.slow
+def test_gruxnet_network_parity(tmp_path):
+    # the network alone on its images (a second export: run with -m slow)
+    clf = _fitted_gruxnet()
+    path = tmp_path / "gru.onnx"
+    export_onnx(clf, path, include_preprocessing=False)
+    model = load_onnx(path)
+    for batch in (1, 17):
+        W = _windows_with_a_flat_channel(batch, seed=40 + batch)
+        got, expected = model.predict_proba(clf.spectrogram(W)), clf.predict_proba(W)
+        diff = float(np.max(np.abs(got - expected)))
+        print(f"GRUXNetClassifier (network) batch={batch}: max abs diff {diff:.3g}")
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
 
 
 def test_pipeline_refused(eegnet, tmp_path):

@@ -250,3 +250,19 @@ def test_inference_does_not_depend_on_the_other_windows(n_channels, n_times):
             assert torch.equal(a[:5], c)
     for a, b in zip(unet_full, unet_shuffled):
         assert torch.equal(a[perm], b)
+
+
+def test_traced_formulation_computes_the_same_function(monkeypatch):
+    # while torch.export traces (ONNX export) the U-Nets' time convolutions run as plain 1-D
+    # convolutions of functional operators; they must give the fast formulation's outputs
+    from skemotion.models import tsstdn
+
+    torch.manual_seed(0)
+    model = TSSTDN(5, 100, 3, n_fft=25).eval()  # 5 electrodes: not a multiple of _ALIGN
+    x = torch.randn(4, 5, 100)
+    with torch.no_grad():
+        fast = model(x)
+        monkeypatch.setattr(tsstdn.torch.compiler, "is_compiling", lambda: True)
+        traced = model(x)
+    for a, b in zip(fast, traced):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5)

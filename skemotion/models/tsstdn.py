@@ -276,9 +276,34 @@ def _time_conv(pad: nn.ZeroPad2d, conv: nn.Conv2d, parts, in_len: int, rate: int
         dtype = torch.get_autocast_dtype(device)
         weight = weight.to(dtype)
     parts = [p.to(weight.dtype) for p in parts]
+    if torch.compiler.is_compiling():
+        # traced by torch.export / torch.compile (ONNX export): the same function from
+        # functional operators, since the tracer does not keep the in-place writes into the
+        # uninitialised buffers of _BlockTimeConv
+        return _time_conv_traceable(weight, parts, in_len, rate, pad_left, pad_right, conv.groups)
     toeplitz = _block_toeplitz(weight, _BLOCK, rate, pad_left)
     pad_rows = -(-pad_left // rate)
     return _BlockTimeConv.apply(toeplitz, _BLOCK, rate, pad_rows, out_len, conv.groups, *parts)
+
+
+def _time_conv_traceable(weight, parts, in_len, rate, pad_left, pad_right, groups):
+    """``_time_conv`` as a 1-D convolution of functional operators (for tracing).
+
+    The parts are cut or zero-extended to ``in_len`` and concatenated along the maps, then
+    nearest-upsampled by ``rate``, zero-padded and convolved along time.
+    """
+    x = torch.cat(
+        [
+            nn.functional.pad(p[:in_len], (0, 0, 0, 0, 0, in_len - min(p.shape[0], in_len)))
+            for p in parts
+        ],
+        dim=1,
+    ).permute(2, 1, 0)  # (N, maps, in_len)
+    if rate > 1:
+        n, maps, length = x.shape
+        x = x.unsqueeze(-1).expand(n, maps, length, rate).reshape(n, maps, length * rate)
+    x = nn.functional.pad(x, (pad_left, pad_right))
+    return nn.functional.conv1d(x, weight, groups=groups).permute(2, 1, 0)  # (out_len, maps, N)
 
 
 class _ContiguousGrad(torch.autograd.Function):
