@@ -11,8 +11,9 @@ fitted for one epoch: the weights do not change the cost), this measures
 SST-EmotionNet is timed twice: exported from raw windows (its electrode maps inside the
 model), and without its input stage (``include_preprocessing=False``), the ONNX timings then
 including the numpy preparation ``clf._prepare(X)`` that feeds the model, so every path starts
-from raw windows. GRU-XNet and TS-STDN are refused by the exporter and not timed. Both runtimes
-use the same number of threads (``--threads``).
+from raw windows. TS-STDN (its STFT features and both U-Nets) and GRU-XNet (its log-STFT
+images) are exported from raw windows, their input stage inside the model. Both runtimes use
+the same number of threads (``--threads``).
 
 Usage: ``python benchmarks/onnx_latency.py [--repeats 200] [--threads 2]``; prints a markdown
 table (ratios: PyTorch / ONNX Runtime for latency, ONNX Runtime / PyTorch for throughput).
@@ -31,7 +32,12 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from skemotion.classifiers import EEGNetClassifier, SSTEmotionNetClassifier
+from skemotion.classifiers import (
+    EEGNetClassifier,
+    GRUXNetClassifier,
+    SSTEmotionNetClassifier,
+    TSSTDNClassifier,
+)
 from skemotion.datasets import make_eeg_emotion
 from skemotion.export import export_onnx
 
@@ -77,6 +83,8 @@ def main():
         ("EEGNet", EEGNetClassifier(**common), True),
         ("SST-EmotionNet", sst, True),
         ("SST-EmotionNet", sst, False),
+        ("TS-STDN", TSSTDNClassifier(sfreq=data.sfreq, **common), True),
+        ("GRU-XNet", GRUXNetClassifier(sfreq=data.sfreq, **common), True),
     ]
     rows = []
     folder = tempfile.mkdtemp()
