@@ -162,16 +162,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 _STREAM_DESCRIPTION = """\
 Real-time emotion inference from a Lab Streaming Layer (LSL) stream (needs
-skemotion[stream]). MODEL is a fitted classifier or pipeline saved with joblib.dump. Every hop,
+skemotion[stream]). MODEL is a fitted classifier or pipeline saved with joblib.dump, or an .onnx
+file written by skemotion.export.export_onnx (run with ONNX Runtime). Every hop,
 the newest full window is classified with predict_proba; the probabilities are printed, published
 on an LSL outlet (one channel per class, stamped with the window's last sample) and optionally
-written to a CSV file. The stream's rate and channels are checked against the model. Ctrl-C,
---duration or --max-windows stop it."""
+written to a CSV file; each printed line ends with the latency from the window's last sample to
+the publication. The stream's rate and channels are checked against the model (--resample
+accepts another rate). Ctrl-C, --duration or --max-windows stop it."""
 _STREAM_EPILOG = """\
 examples:
   skemotion stream model.joblib --type EEG --window-seconds 2
   skemotion stream model.joblib --name MyEEG --hop 0.25 --csv proba.csv --duration 60
-  skemotion stream model.joblib --name MyEEG --pick Fp1 Fp2 F3 F4"""
+  skemotion stream model.joblib --name MyEEG --pick Fp1 Fp2 F3 F4
+  skemotion stream eegnet.onnx --name MyEEG --resample"""
 
 
 def _positive_float(text):
@@ -211,7 +214,8 @@ def _stream_arguments(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("model", type=_existing_path, metavar="MODEL",
-                   help="fitted estimator saved with joblib.dump")  # fmt: skip
+                   help="fitted estimator saved with joblib.dump, or an .onnx file written by "
+                   "export_onnx")  # fmt: skip
     which = s.add_mutually_exclusive_group(required=True)
     which.add_argument("--name", help="name of the LSL stream to read")
     which.add_argument("--type", help="type of the LSL stream to read (e.g. EEG)")
@@ -239,6 +243,12 @@ def _stream_arguments(sub) -> None:
         type=_positive_float,
         metavar="HZ",
         help="sampling rate the model was fitted at, when it cannot tell",
+    )
+    s.add_argument(
+        "--resample",
+        action="store_true",
+        help="accept a stream at another rate than the model's: resample every window to the "
+        "model's rate (polyphase filter)",
     )
     s.add_argument(
         "--outlet",
@@ -270,7 +280,8 @@ def _stream_words(exc) -> str:
     """A :class:`~skemotion.stream.StreamClassifier` message in the command's words."""
     text = str(exc).splitlines()[0].removeprefix("StreamClassifier: ")
     for api, option in (("window_seconds", "--window-seconds"), ("pick=[...]", "--pick"),
-                        ("ch_names=", "--ch-names "), ("sfreq=", "--sfreq ")):  # fmt: skip
+                        ("ch_names=", "--ch-names "), ("sfreq=", "--sfreq "),
+                        ("resample=True", "--resample")):  # fmt: skip
         text = text.replace(api, option)
     return text
 
@@ -286,7 +297,7 @@ def stream(s, args) -> int:
             str(args.model), stream_name=args.name, stream_type=args.type,
             window_seconds=args.window_seconds, hop_seconds=args.hop,
             pick=_flat(args.pick), ch_names=_flat(args.ch_names), sfreq=args.sfreq,
-            outlet_name=args.outlet,
+            resample=args.resample, outlet_name=args.outlet,
             csv_path=None if args.csv is None else args.csv.expanduser(), timeout=args.timeout,
             stall_seconds=args.stall,
         )  # fmt: skip
@@ -303,14 +314,18 @@ def stream(s, args) -> int:
         s.error(f"argument {option}: {_stream_words(exc)}")
     except OSError as exc:  # the CSV file (TimeoutError, an OSError too, is above)
         s.error(f"argument --csv: cannot write {str(args.csv)!r} ({exc.strerror or exc})")
+    resampled = ""
+    if clf.resampling_ is not None:
+        resampled = f" (resampled to {clf.n_times_} at {clf.model_input_['sfreq']:g} Hz)"
     print(f"stream {clf.stream_name_!r}: {len(clf.ch_names_)} channels at {clf.sfreq_:g} Hz; "
-          f"windows of {clf.n_times_} samples every {clf.hop_samples_}; classes "
+          f"windows of {clf.window_samples_} samples{resampled} every {clf.hop_samples_}; classes "
           f"{', '.join(map(str, clf.classes_))}"
           + (f"; outlet {args.outlet!r}" if args.outlet else ""), flush=True)  # fmt: skip
     try:
         for pred in clf.iter(max_windows=args.max_windows, duration=args.duration):
             probs = "  ".join(f"{c}={p:.3f}" for c, p in zip(clf.classes_, pred.proba))
-            print(f"{pred.timestamp:.3f}  {probs}  -> {pred.label}", flush=True)
+            print(f"{pred.timestamp:.3f}  {probs}  -> {pred.label}  "
+                  f"({1e3 * pred.latency:.1f} ms)", flush=True)  # fmt: skip
     finally:
         clf.close()
     return EXIT_INTERRUPTED if clf.interrupted_ else 0

@@ -233,6 +233,9 @@ def _metadata(estimator, include_preprocessing, input_names):
     sfreq = getattr(estimator, "sfreq_", getattr(estimator, "sfreq", None))
     if sfreq is not None:
         meta["sfreq"] = repr(float(sfreq))
+    ch_names = getattr(estimator, "ch_names_", getattr(estimator, "ch_names", None))
+    if ch_names is not None and not isinstance(ch_names, str):
+        meta["ch_names"] = json.dumps([str(c) for c in ch_names])
     return meta
 
 
@@ -418,6 +421,13 @@ class OnnxClassifier:
         The session that runs the model.
     input_names : list of str
         The model's inputs (``["windows"]`` for raw windows).
+    n_channels_, n_times_ : int or None
+        Channels and samples of the raw windows the model takes (None for a model exported
+        with ``include_preprocessing=False``).
+    sfreq_ : float or None
+        Sampling rate the estimator was fitted at, when it knew it.
+    ch_names_ : list of str or None
+        Channel names the estimator was fitted with, when it knew them.
 
     Examples
     --------
@@ -446,6 +456,13 @@ class OnnxClassifier:
             json.loads(metadata["classes_"]), dtype=np.dtype(metadata["classes_dtype"])
         )
         self.input_names = json.loads(metadata["input_names"])
+        # what the model was fitted on, read like an estimator's (skemotion.stream.model_input)
+        raw = self.metadata.get("include_preprocessing", "True") == "True"
+        self.n_channels_ = int(metadata["n_channels"]) if raw and "n_channels" in metadata else None
+        self.n_times_ = int(metadata["n_times"]) if raw and "n_times" in metadata else None
+        self.sfreq_ = float(metadata["sfreq"]) if "sfreq" in metadata else None
+        names = metadata.get("ch_names")
+        self.ch_names_ = None if names is None else json.loads(names)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.

@@ -29,6 +29,16 @@ Whatever the model cannot tell is given as ``ch_names=`` / ``sfreq=``; a value t
 knows and the argument contradicts is an error. Without a known rate the stream's nominal
 rate is used; without known channel names the stream's channels (or ``pick``) are used in
 their order, and only their number is checked.
+
+An ONNX file written by :func:`skemotion.export.export_onnx` is read with
+:func:`skemotion.export.load_onnx` (ONNX Runtime, no torch): its metadata tell the channels,
+the samples per window and the rate (and the channel names when the estimator knew them).
+
+A stream whose rate differs from the model's is an error, unless ``resample=True``: the
+window is then read at the stream's rate (``round(n_times * stream rate / model rate)``
+samples, as many seconds as the model's window) and resampled to the model's rate with a
+polyphase filter (:func:`scipy.signal.resample_poly`, the rate ratio as a fraction), the
+newest ``n_times`` samples fed to the model.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -149,6 +160,11 @@ class StreamPrediction:
     sample : int
         Index of the window's last sample among the samples received since the stream was
         opened (0 is the first sample received).
+    latency : float or None, default=None
+        Seconds from the LSL timestamp of the window's last sample to the publication of its
+        probabilities (``local_clock()`` once they were pushed on the outlet and written to
+        the CSV file): the delay a consumer of the outlet sees, the time the samples took to
+        arrive included.
 
     Examples
     --------
@@ -165,6 +181,7 @@ class StreamPrediction:
     classes: np.ndarray
     first_timestamp: float
     sample: int
+    latency: float | None = None
 
     @property
     def label(self):
@@ -178,8 +195,9 @@ class StreamClassifier:
     Parameters
     ----------
     model : estimator or str or path-like
-        A fitted classifier or pipeline with ``predict_proba``, or the path of one saved with
-        :func:`joblib.dump`.
+        A fitted classifier or pipeline with ``predict_proba``, the path of one saved with
+        :func:`joblib.dump`, or the path of an ``.onnx`` file written by
+        :func:`skemotion.export.export_onnx` (run with ONNX Runtime).
     stream_name : str, optional
         Name of the LSL stream to read. When given, ``stream_type`` is ignored.
     stream_type : str, default="EEG"
@@ -196,6 +214,10 @@ class StreamClassifier:
         Channel names the model was fitted on, when the model cannot tell.
     sfreq : float, optional
         Sampling rate the model was fitted at, when the model cannot tell.
+    resample : bool, default=False
+        Accept a stream whose rate differs from the model's: every window is resampled to the
+        model's rate (polyphase filter, see the module documentation). False: a rate mismatch
+        is an error. Needs the model's rate (from the model or ``sfreq``).
     outlet_name : str, default="skemotion"
         Name of the LSL outlet publishing the probabilities (type ``"Emotion"``); ``None``
         publishes nothing.
@@ -216,11 +238,16 @@ class StreamClassifier:
     classes_ : ndarray
         The model's classes, in the order of the probabilities.
     n_times_ : int
-        Samples per window.
+        Samples per window fed to the model.
+    window_samples_ : int
+        Samples per window read from the stream (``n_times_`` unless resampled).
     hop_samples_ : int
-        Samples between two windows.
+        Stream samples between two windows.
     sfreq_ : float
         The stream's sampling rate.
+    resampling_ : tuple of int or None
+        ``(up, down)`` of the polyphase resampling from the stream's rate to the model's
+        (after :meth:`open`); None when the rates are equal.
     ch_names_ : list of str
         The stream channels fed to the model, in order (after :meth:`open`).
     model_input_ : dict
@@ -259,23 +286,40 @@ class StreamClassifier:
         pick=None,
         ch_names=None,
         sfreq: float | None = None,
+        resample: bool = False,
         outlet_name: str | None = "skemotion",
         csv_path=None,
         timeout: float = 10.0,
         stall_seconds: float = 2.0,
         log=None,
     ):
-        if isinstance(model, (str, os.PathLike)):
-            import joblib
+        from .export import OnnxClassifier
 
-            model = joblib.load(model)
+        if isinstance(model, (str, os.PathLike)):
+            if os.fspath(model).lower().endswith(".onnx"):
+                from .export import load_onnx
+
+                model = load_onnx(model)
+            else:
+                import joblib
+
+                model = joblib.load(model)
         if not hasattr(model, "predict_proba"):
             raise TypeError(
                 f"StreamClassifier: the model ({type(model).__name__}) has no predict_proba."
             )
-        from sklearn.utils.validation import check_is_fitted
+        if isinstance(model, OnnxClassifier) and model.input_names != ["windows"]:
+            raise ValueError(
+                "StreamClassifier: the ONNX model takes the network's prepared input "
+                f"{model.input_names}, not raw windows; export it with "
+                "include_preprocessing=True."
+            )
+        if not isinstance(model, OnnxClassifier):  # an ONNX model is fitted by construction
+            from sklearn.utils.validation import check_is_fitted
 
-        check_is_fitted(model)
+            check_is_fitted(model)
+        if not isinstance(resample, bool):
+            raise TypeError(f"StreamClassifier: resample must be True or False; got {resample!r}.")
         if stream_name is None and stream_type is None:
             raise ValueError("StreamClassifier: give stream_name or stream_type.")
         for name, value in (("hop_seconds", hop_seconds), ("timeout", timeout),
@@ -293,6 +337,7 @@ class StreamClassifier:
         self.window_seconds = window_seconds
         self.hop_seconds = float(hop_seconds)
         self.pick = None if pick is None else [str(p) for p in pick]
+        self.resample = resample
         self.outlet_name = outlet_name
         self.csv_path = csv_path
         self.timeout = float(timeout)
@@ -332,17 +377,25 @@ class StreamClassifier:
                     f"StreamClassifier: pick={self.pick} differs from the model's channels "
                     f"{info['ch_names']}."
                 )
+        if resample and info["sfreq"] is None:
+            raise ValueError(
+                "StreamClassifier: resample=True needs the rate the model was fitted at; the "
+                "model does not tell it: give sfreq=."
+            )
         self.model_input_ = info
         self.sfreq_ = info["sfreq"]
+        self.resampling_ = None
         self.ch_names_ = self.stream_name_ = None
         self.interrupted_ = False
         self._sizes()
         self._inlet = self._outlet = self._csv_file = None
 
     def _sizes(self) -> None:
-        """``n_times_`` and ``hop_samples_`` from the rate (None while it is unknown)."""
-        self.n_times_ = self.hop_samples_ = None
-        n_times, sfreq = self.model_input_["n_times"], self.sfreq_
+        """``n_times_``, ``window_samples_`` and ``hop_samples_`` (None while the rate is
+        unknown)."""
+        self.n_times_ = self.window_samples_ = self.hop_samples_ = None
+        n_times, sfreq = self.model_input_["n_times"], self.model_input_["sfreq"]
+        sfreq = self.sfreq_ if sfreq is None else sfreq  # the model's rate
         if sfreq is None:
             if n_times is None and self.window_seconds is None:
                 raise ValueError(
@@ -366,7 +419,13 @@ class StreamClassifier:
         if n_times < 2:
             raise ValueError(f"StreamClassifier: windows need at least 2 samples; got {n_times}.")
         self.n_times_ = int(n_times)
-        self.hop_samples_ = max(1, int(round(self.hop_seconds * sfreq)))
+        if self.sfreq_ is None:  # the stream's rate: known once opened
+            return
+        self.window_samples_ = self.n_times_
+        if self.resampling_ is not None:
+            up, down = self.resampling_
+            self.window_samples_ = -(-self.n_times_ * down // up)  # ceil: as long as the model's
+        self.hop_samples_ = max(1, int(round(self.hop_seconds * self.sfreq_)))
 
     # -- connection -------------------------------------------------------------------------
 
@@ -448,11 +507,18 @@ class StreamClassifier:
         if not sinfo.sfreq > 0:
             raise ValueError(f"StreamClassifier: {where} has an irregular rate; it needs a "
                              "regular one.")  # fmt: skip
-        if self.sfreq_ is not None and abs(sinfo.sfreq - self.sfreq_) > 1e-6 * self.sfreq_:
-            raise ValueError(
-                f"StreamClassifier: {where} samples at {sinfo.sfreq:g} Hz but the model was "
-                f"fitted at {self.sfreq_:g} Hz."
-            )
+        model_sfreq = info["sfreq"]
+        self.resampling_ = None
+        if model_sfreq is not None and abs(sinfo.sfreq - model_sfreq) > 1e-6 * model_sfreq:
+            if not self.resample:
+                raise ValueError(
+                    f"StreamClassifier: {where} samples at {sinfo.sfreq:g} Hz but the model was "
+                    f"fitted at {model_sfreq:g} Hz; pass resample=True to resample its windows."
+                )
+            ratio = Fraction(model_sfreq).limit_denominator(10_000) / Fraction(
+                sinfo.sfreq
+            ).limit_denominator(10_000)
+            self.resampling_ = (ratio.numerator, ratio.denominator)
         self.sfreq_ = float(sinfo.sfreq)
         self._sizes()
         names = [str(c) for c in (sinfo.get_channel_names() or [])]
@@ -520,7 +586,8 @@ class StreamClassifier:
         self.interrupted_ = False
         opened_here = self._inlet is None
         self.open()
-        n_ch, n_times, hop = len(self._index), self.n_times_, self.hop_samples_
+        n_ch, n_times, hop = len(self._index), self.window_samples_, self.hop_samples_
+        clock = _lsl().local_clock
         chunk = max(hop, int(self.sfreq_ // 4), 1)
         cap = n_times + chunk
         buf = None
@@ -568,13 +635,17 @@ class StreamClassifier:
                 if max_windows is not None:
                     ends = ends[: max_windows - done]
                 windows = np.stack([buf[np.arange(e - n_times + 1, e + 1) % cap].T for e in ends])
-                proba = np.asarray(self.model_.predict_proba(windows), dtype=np.float64)
+                proba = np.asarray(
+                    self.model_.predict_proba(self._model_windows(windows)), dtype=np.float64
+                )
                 for e, p in zip(ends, proba):
+                    stamp = float(stamps[e % cap])
+                    self._publish(stamp, p)
                     pred = StreamPrediction(
-                        timestamp=float(stamps[e % cap]), proba=p, classes=self.classes_,
+                        timestamp=stamp, proba=p, classes=self.classes_,
                         first_timestamp=float(stamps[(e - n_times + 1) % cap]), sample=e,
+                        latency=clock() - stamp,
                     )  # fmt: skip
-                    self._publish(pred)
                     done += 1
                     yield pred
                     if max_windows is not None and done >= max_windows:
@@ -587,11 +658,22 @@ class StreamClassifier:
             if opened_here:
                 self.close()
 
-    def _publish(self, pred: StreamPrediction) -> None:
+    def _model_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Stream windows ``(n, C, window_samples_)`` as the model takes them: resampled to
+        its rate when ``resampling_``, the newest ``n_times_`` samples."""
+        if self.resampling_ is None:
+            return windows
+        from scipy.signal import resample_poly
+
+        up, down = self.resampling_
+        out = resample_poly(windows, up, down, axis=-1)[..., -self.n_times_ :]
+        return np.ascontiguousarray(out, dtype=windows.dtype)
+
+    def _publish(self, timestamp: float, proba: np.ndarray) -> None:
         if self._outlet is not None:
-            self._outlet.push_sample(pred.proba, pred.timestamp)
+            self._outlet.push_sample(proba, timestamp)
         if self._csv_file is not None:
-            self._csv.writerow([repr(pred.timestamp), *(repr(float(p)) for p in pred.proba)])
+            self._csv.writerow([repr(timestamp), *(repr(float(p)) for p in proba)])
             self._csv_file.flush()
 
     def run(self, *, max_windows: int | None = None, duration: float | None = None) -> list:

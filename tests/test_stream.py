@@ -42,10 +42,11 @@ def corpus():
 class Player(threading.Thread):
     """Pushes ``recording`` on an LSL outlet, ``speed`` times faster than real time, with
     timestamps ``t0 + i / sfreq``; stops pushing after ``stop_after`` samples (the outlet stays
-    until ``linger`` seconds later)."""
+    until ``linger`` seconds later). ``realtime=True``: as an amplifier does, each chunk is
+    pushed once the time of its last sample has come (``speed`` is ignored)."""
 
     def __init__(self, recording, ch_names, *, sfreq=SFREQ, speed=16.0, stop_after=None,
-                 linger=0.0):  # fmt: skip
+                 linger=0.0, realtime=False):  # fmt: skip
         super().__init__(daemon=True)
         self.name_ = f"skemotion-test-{uuid.uuid4().hex}"
         info = StreamInfo(self.name_, "EEG", len(ch_names), sfreq, "float32", self.name_)
@@ -53,7 +54,7 @@ class Player(threading.Thread):
         self.outlet = StreamOutlet(info, chunk_size=16)
         self.recording, self.sfreq, self.speed = recording, sfreq, speed
         self.stop_after = len(recording) if stop_after is None else stop_after
-        self.linger = linger
+        self.linger, self.realtime = linger, realtime
         self.t0 = None
         self.halt = threading.Event()
 
@@ -66,8 +67,11 @@ class Player(threading.Thread):
                 return
             chunk = self.recording[i : min(i + step, self.stop_after)]
             stamps = self.t0 + (i + np.arange(len(chunk))) / self.sfreq
+            if self.realtime:
+                time.sleep(max(0.0, stamps[-1] - local_clock()))
             self.outlet.push_chunk(np.ascontiguousarray(chunk), stamps)
-            time.sleep(step / self.sfreq / self.speed)
+            if not self.realtime:
+                time.sleep(step / self.sfreq / self.speed)
         self.halt.wait(self.linger)
         self.outlet = None  # the stream disappears
 
@@ -155,7 +159,9 @@ def test_wrong_channels_and_rate_are_clear_errors(corpus):
     with pytest.raises(ValueError, match=r"has 10 channels .* fitted on 14; pass pick"):
         StreamClassifier(model, stream_name=few.name_, window_seconds=2.0, timeout=5.0).open()
     fast = Player(recording, ch_names, sfreq=256.0)
-    with pytest.raises(ValueError, match="samples at 256 Hz but the model was fitted at 128 Hz"):
+    with pytest.raises(
+        ValueError, match="samples at 256 Hz but the model was fitted at 128 Hz; pass resample"
+    ):
         StreamClassifier(model, stream_name=fast.name_, window_seconds=2.0, timeout=5.0).open()
 
 
@@ -329,3 +335,123 @@ def test_ctrl_c_stops_cleanly_with_the_windows_done(corpus):
     player.halt.set()
     assert clf.interrupted_ and len(preds) == calls[0] >= 1
     assert messages[-1] == f"interrupted after {len(preds)} window(s)"
+
+
+@pytest.fixture(scope="module")
+def eegnet(corpus):
+    """A small EEGNet fitted on the corpus windows (the recording's own windows included)."""
+    from skemotion.classifiers import EEGNetClassifier
+    from skemotion.datasets import make_eeg_emotion
+
+    data = make_eeg_emotion("emotiv14", n_subjects=2, n_windows_per_trial=4, random_state=0)
+    return EEGNetClassifier(F1=4, D=2, F2=8, kernel_length=16, max_epochs=2, random_state=0,
+                            device="cpu").fit(np.asarray(data.X, np.float32), data.y)  # fmt: skip
+
+
+def _stream_live(model, recording, ch_names, n=6, realtime=False, **kwargs):
+    player = Player(recording, ch_names, realtime=realtime)
+    clf = StreamClassifier(model, stream_name=player.name_, hop_seconds=0.5, outlet_name=None,
+                           timeout=5.0, log=lambda line: None, **kwargs)  # fmt: skip
+    with clf:
+        player.start()
+        preds = clf.run(max_windows=n)
+    player.halt.set()
+    return clf, player, preds
+
+
+def test_a_deep_classifier_and_its_onnx_file_classify_the_live_stream(corpus, eegnet, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from skemotion.export import export_onnx
+
+    _, ch_names, recording = corpus
+    # the estimator itself (torch), on a stream in real time ...
+    clf, player, preds = _stream_live(eegnet, recording, ch_names, n=3, realtime=True)
+    assert clf.n_times_ == N_TIMES and clf.ch_names_ == ch_names
+    _, offline = _offline(eegnet, recording, player, preds)
+    assert_allclose(np.stack([p.proba for p in preds]), offline, rtol=0, atol=1e-6)
+    # published after the window's last sample was stamped, well within a hop on a quiet machine
+    assert all(0 < p.latency < 5.0 for p in preds), [p.latency for p in preds]
+    # ... and its ONNX file (ONNX Runtime): window length, channels from the model's metadata
+    path = tmp_path / "eegnet.onnx"
+    export_onnx(eegnet, path)
+    clf, player, preds = _stream_live(str(path), recording, ch_names)
+    assert clf.n_times_ == N_TIMES and type(clf.model_).__name__ == "OnnxClassifier"
+    _, offline = _offline(eegnet, recording, player, preds)
+    assert_allclose(np.stack([p.proba for p in preds]), offline, rtol=0, atol=1e-5)
+    # an ONNX model of the network alone (include_preprocessing=False) takes prepared inputs
+    from skemotion.export import OnnxClassifier
+
+    meta = dict(clf.model_.metadata, input_names='["spectral", "temporal"]')
+    with pytest.raises(ValueError, match="not raw windows; export it with include_preprocessing"):
+        StreamClassifier(OnnxClassifier(clf.model_.session, meta), stream_name="x")
+    # the wrong channel count, read from the ONNX metadata
+    few = Player(recording[:, :10], ch_names[:10])
+    with pytest.raises(ValueError, match=r"has 10 channels .* fitted on 14"):
+        StreamClassifier(str(path), stream_name=few.name_, timeout=5.0).open()
+
+
+def test_resample_classifies_a_stream_at_another_rate(corpus):
+    from scipy.signal import resample_poly
+
+    model, ch_names, recording = corpus
+    # the same signal at 256 Hz: the model (fitted at 128 Hz) sees it resampled back
+    fast = resample_poly(recording.astype(np.float64), 2, 1, axis=0).astype(np.float32)
+    player = Player(fast, ch_names, sfreq=2 * SFREQ)
+    clf = StreamClassifier(model, stream_name=player.name_, window_seconds=2.0, resample=True,
+                           outlet_name=None, timeout=5.0, log=lambda line: None)  # fmt: skip
+    with clf:
+        assert clf.resampling_ == (1, 2)
+        assert (clf.window_samples_, clf.n_times_, clf.hop_samples_) == (512, 256, 128)
+        player.start()
+        preds = clf.run(max_windows=5)
+    player.halt.set()
+    streamed = np.stack([p.proba for p in preds])
+    ends = np.array([round((p.timestamp - player.t0) * 2 * SFREQ) for p in preds])
+    assert (np.diff(ends) == 128).all()
+    # exactly: the newest 512 samples at 256 Hz, resampled by 1/2
+    windows = np.stack([fast[e - 511 : e + 1].T for e in ends])
+    expected = model.predict_proba(resample_poly(windows, 1, 2, axis=-1)[..., -N_TIMES:])
+    assert_allclose(streamed, expected, rtol=0, atol=1e-6)
+    # and close to the model on the original 128-Hz windows ending at the same instants
+    native = np.stack([recording[e // 2 - N_TIMES + 1 : e // 2 + 1].T for e in ends])
+    assert_allclose(streamed, model.predict_proba(native), rtol=0, atol=0.05)
+    # resampling needs the model's rate
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class NoRate(ClassifierMixin, BaseEstimator):
+        classes_ = np.array([0, 1])
+        input_shape_ = (14, 256)
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def fit(self):  # pragma: no cover
+            return self
+
+        def predict_proba(self, X):  # pragma: no cover
+            return np.full((len(X), 2), 0.5)
+
+    with pytest.raises(ValueError, match="resample=True needs the rate the model was fitted at"):
+        StreamClassifier(NoRate(), stream_name="x", resample=True)
+
+
+def test_command_streams_an_onnx_file_with_its_latency(corpus, eegnet, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from skemotion.cli import main
+    from skemotion.export import export_onnx
+
+    _, ch_names, recording = corpus
+    path = tmp_path / "eegnet.onnx"
+    export_onnx(eegnet, path)
+    player = Player(recording, ch_names)
+    player.start()
+    args = ["stream", str(path), "--name", player.name_, "--max-windows", "2",
+            "--outlet", f"skemotion-out-{uuid.uuid4().hex}", "--timeout", "5"]  # fmt: skip
+    assert main(args) == 0
+    player.halt.set()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"stream '{player.name_}': 14 channels at 128 Hz; windows of 256")
+    assert len(out) == 3
+    for line in out[1:]:  # probabilities, label, latency (the player runs ahead of time)
+        assert line.count("=") == 3 and "->" in line, line
+        assert np.isfinite(float(line.rsplit("(", 1)[1].removesuffix(" ms)"))), line
