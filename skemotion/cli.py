@@ -778,6 +778,10 @@ def main(argv=None) -> int:
 
         print(f"skemotion {__version__}")
         raise SystemExit(0)
+    if argv[:1] == ["stream"] and "torch" not in sys.modules:
+        # before the parser imports torch: OpenMP's spinning workers would take the CPU from
+        # the LSL threads that receive the samples (see skemotion.stream)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         with _sigterm_as_interrupt():
             parser, b = build_parser()

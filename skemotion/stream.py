@@ -34,6 +34,13 @@ An ONNX file written by :func:`skemotion.export.export_onnx` is read with
 :func:`skemotion.export.load_onnx` (ONNX Runtime, no torch): its metadata tell the channels,
 the samples per window and the rate (and the channel names when the estimator knew them).
 
+Latency: OpenMP's worker threads (PyTorch's CPU thread pool) keep spinning for a while after
+each prediction; on a machine with few cores they take the CPU from the LSL threads that
+receive the samples, which can add a hundred milliseconds before a window is complete
+(``benchmarks/stream_latency.py``). Set ``OMP_WAIT_POLICY=PASSIVE`` in the environment before
+torch is imported (``skemotion stream`` does so when it is unset), or
+``torch.set_num_threads(1)``, or run the exported ONNX model.
+
 A stream whose rate differs from the model's is an error, unless ``resample=True``: the
 window is then read at the stream's rate (``round(n_times * stream rate / model rate)``
 samples, as many seconds as the model's window) and resampled to the model's rate with a
@@ -495,6 +502,9 @@ class StreamClassifier:
             self._csv = csv.writer(self._csv_file)
             self._csv.writerow(["timestamp", *(str(c) for c in self.classes_)])
         self.stream_name_ = str(sinfo.name)
+        # one prediction now, so that lazy initialisation (kernels, thread pools) does not
+        # delay the first window of the stream
+        self.model_.predict_proba(np.zeros((1, len(self._index), self.n_times_), dtype=np.float32))
         return self
 
     def _check_stream(self, sinfo, resolved: bool = False):
@@ -603,7 +613,11 @@ class StreamClassifier:
                 if duration is not None and now - start >= duration:
                     return
                 try:
-                    data, ts = self._inlet.pull_chunk(timeout=0.05, max_samples=chunk)
+                    # what has arrived, without waiting (a pull of max_samples waits until that
+                    # many have arrived); nothing: wait up to 50 ms for the next sample
+                    data, ts = self._inlet.pull_chunk(timeout=0.0, max_samples=chunk)
+                    if len(ts) == 0:
+                        data, ts = self._inlet.pull_chunk(timeout=0.05, max_samples=1)
                 except Exception as exc:  # noqa: BLE001 - a lost stream: wait, never a traceback
                     data, ts = np.zeros((0, n_ch)), np.zeros(0)
                     if not stalled:
