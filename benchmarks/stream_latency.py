@@ -109,9 +109,10 @@ def main():
         export_onnx(clf, path)
         for runtime, model in (("PyTorch", clf), ("ONNX Runtime", path)):
             amp = Amplifier(recording, ch_names, sfreq, args.chunk)
+            outlet = f"skemotion-out-{uuid.uuid4().hex}"
             streamer = StreamClassifier(model, stream_name=amp.name_, hop_seconds=HOP_SECONDS,
-                                        sfreq=sfreq, outlet_name=f"skemotion-out-{uuid.uuid4().hex}",
-                                        timeout=10.0, log=lambda line: None)  # fmt: skip
+                                        sfreq=sfreq, outlet_name=outlet, timeout=10.0,
+                                        log=lambda line: None)  # fmt: skip
             with streamer:
                 amp.start()
                 preds = streamer.run(max_windows=args.windows)

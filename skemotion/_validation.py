@@ -10,6 +10,10 @@ of the package hold everywhere:
 - NaN/inf, complex, empty, non-numeric and wrongly shaped inputs raise a ``ValueError`` or
   ``TypeError`` that names the estimator, the argument and what was received;
 - at predict time, the number of channels and of time samples must match ``fit``;
+- X may also be ``mne.Epochs`` or a skemotion dataset (the Bunch of the loaders and
+  generators): their windows are used, and their sampling rate and channel names are checked
+  against the estimator's ``sfreq`` and ``ch_names`` parameters and, at predict time, against
+  those seen in fit (:func:`signal_metadata`; the rule is in the user guide's conventions);
 - the caller's array is never modified (a copy is made whenever a dtype change or a view could
   leak a later in-place operation).
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 import numpy as np
@@ -44,6 +49,8 @@ __all__ = [
     "check_classification_targets",
     "check_finite_array",
     "check_sfreq",
+    "fitted_sfreq",
+    "signal_metadata",
     "check_input_features",
     "num_samples",
     "Interval",
@@ -170,6 +177,134 @@ def _as_array(estimator, X, arg, dtype):
         )
 
 
+def _source(X) -> str | None:
+    """``"mne.Epochs"`` or ``"dataset"`` when X carries its rate and channel names, else None."""
+    from .datasets._mne import is_epochs
+
+    if is_epochs(X):
+        return "mne.Epochs"
+    if isinstance(X, Mapping) and "X" in X and ("sfreq" in X or "ch_names" in X):
+        return "dataset"
+    return None
+
+
+def _montage_names(value):
+    """A ``ch_names`` parameter as a list: a montage name stands for its channels."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from ._montages import MONTAGES
+
+        return list(MONTAGES[value]["ch_names"]) if value in MONTAGES else None
+    return [str(c) for c in value]
+
+
+def signal_metadata(estimator, X, arg: str = "X"):
+    """The windows of X and, for ``mne.Epochs`` or a skemotion dataset, what they carry.
+
+    Returns ``(X, meta)``: X itself and None for any other input; for Epochs the data as
+    :func:`skemotion.datasets.from_mne` reads them (stimulus channels left out, in the
+    package's units: microvolts for EEG) and for a dataset its ``X``, with
+    ``meta = {"sfreq": float or None, "ch_names": list or None, "source": str}``.
+    """
+    source = _source(X)
+    if source is None:
+        from .datasets._mne import is_epochs
+
+        if isinstance(X, list | tuple) and len(X) and is_epochs(X[0]):
+            # what scikit-learn's indexing makes of Epochs (they have no ``shape``): one
+            # Epochs object per epoch
+            raise ValueError(
+                f"{_name(estimator)}: argument {arg} is a list of {len(X)} mne.Epochs objects "
+                "(scikit-learn's cross-validation and splitters index Epochs one epoch at a "
+                "time); cross-validate on the windows instead: data = from_mne(epochs), then "
+                "X=data.X, y=data.y, groups=data.groups, with sfreq=data.sfreq (and ch_names) "
+                "given to the estimators."
+            )
+        return X, None
+    if source == "mne.Epochs":
+        from .datasets._mne import epochs_data
+
+        epochs = X if X.preload else X.copy()  # reading may drop epochs: not in the user's
+        data, ch_names, _ = epochs_data(epochs, f"{_name(estimator)}: argument {arg}")
+        return data, {"sfreq": float(X.info["sfreq"]), "ch_names": ch_names, "source": source}
+    sfreq = X.get("sfreq")
+    names = X.get("ch_names")
+    meta = {
+        "sfreq": None if sfreq is None else float(sfreq),
+        "ch_names": None if names is None else [str(c) for c in names],
+        "source": source,
+    }
+    return X["X"], meta
+
+
+def _first_difference(a: list, b: list) -> str:
+    if len(a) != len(b):
+        return f"{len(a)} names against {len(b)}"
+    i = next(i for i, (u, v) in enumerate(zip(a, b)) if u != v)
+    return f"position {i}: {a[i]!r} against {b[i]!r}"
+
+
+def _check_metadata(estimator, meta, n_channels: int, *, reset: bool, arg: str) -> None:
+    """Check the rate and names X carries against the parameters and against fit."""
+    name, source = _name(estimator), meta["source"]
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    sfreq, names = meta["sfreq"], meta["ch_names"]
+    if names is not None and len(names) != n_channels:
+        raise ValueError(
+            f"{name}: argument {arg} ({source}) names {len(names)} channels but its windows "
+            f"have {n_channels}."
+        )
+    given = params.get("sfreq")
+    if sfreq is not None and isinstance(given, numbers.Real) and not _close(given, sfreq):
+        allows_none = None in getattr(estimator, "_parameter_constraints", {}).get("sfreq", [])
+        raise ValueError(
+            f"{name}: argument sfreq={given!r} but {arg} ({source}) is sampled at {sfreq:g} Hz; "
+            f"set sfreq={sfreq:g}" + (" or sfreq=None to read it from X." if allows_none else ".")
+        )
+    expected = _montage_names(params.get("ch_names"))
+    if names is not None and expected is not None and names != expected:
+        raise ValueError(
+            f"{name}: the channels of {arg} ({source}) differ from argument ch_names "
+            f"({_first_difference(names, expected)}); pick and order the channels of X "
+            "(e.g. epochs.pick(ch_names)) or change ch_names."
+        )
+    if reset:
+        return
+    fitted = getattr(estimator, "_signal_meta_in", None)
+    if fitted is None:
+        return
+    if sfreq is not None and fitted["sfreq"] is not None and not _close(sfreq, fitted["sfreq"]):
+        raise ValueError(
+            f"{name}: {arg} ({source}) is sampled at {sfreq:g} Hz but the estimator was fitted "
+            f"on data sampled at {fitted['sfreq']:g} Hz."
+        )
+    if names is not None and fitted["ch_names"] is not None and names != fitted["ch_names"]:
+        raise ValueError(
+            f"{name}: the channels of {arg} ({source}) differ from those seen in fit "
+            f"({_first_difference(names, fitted['ch_names'])}); pick and order them as in fit "
+            f"(e.g. epochs.pick({fitted['ch_names']}))."
+        )
+
+
+def _close(a, b) -> bool:
+    return abs(float(a) - float(b)) <= 1e-9 * max(abs(float(a)), abs(float(b)))
+
+
+def fitted_sfreq(estimator) -> float:
+    """The estimator's rate: its ``sfreq`` parameter, else the rate of the Epochs or dataset
+    it was fitted on (a ``ValueError`` naming the estimator when neither tells it)."""
+    if estimator.sfreq is not None:
+        return estimator.sfreq
+    meta = getattr(estimator, "_signal_meta_in", None)
+    if meta is not None and meta["sfreq"] is not None:
+        return meta["sfreq"]
+    raise ValueError(
+        f"{_name(estimator)}: argument sfreq is None and X was an array, which does not carry "
+        "its sampling rate: give sfreq= (Hz), or fit on mne.Epochs or a skemotion dataset."
+    )
+
+
 def check_signal_X(
     estimator,
     X,
@@ -227,6 +362,7 @@ def check_signal_X(
         if not reset:
             _check_shape_against_fit(estimator, X3, arg, check_times)
         return X3
+    X, meta = signal_metadata(estimator, X, arg)
     X_in = X
     arr = _as_array(estimator, X, arg, dtype)
     X3 = _promote(estimator, arr, arg, ndims)
@@ -234,6 +370,13 @@ def check_signal_X(
         raise ValueError(
             f"{_name(estimator)}: argument {arg} has shape {X3.shape}; every window needs at "
             "least one channel and one time sample."
+        )
+    if meta is not None:
+        _check_metadata(estimator, meta, X3.shape[1], reset=reset, arg=arg)
+    if reset and arg == "X":
+        # the rate and names of the Epochs or dataset of fit (None for an array)
+        estimator._signal_meta_in = (
+            None if meta is None else {"sfreq": meta["sfreq"], "ch_names": meta["ch_names"]}
         )
     if reset:
         if arg == "X":

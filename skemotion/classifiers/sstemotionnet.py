@@ -147,11 +147,14 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
     ----------
     ch_names : list of str, {"seed62", "deap32", "emotiv14"} or None, default=None
         Electrode names in the order of X's channel axis (10-20/10-10 names,
-        case-insensitive, T3/T4/T5/T6 accepted), or the name of a built-in montage. Required:
-        None raises an error at ``fit``. Unknown names raise an error naming them.
+        case-insensitive, T3/T4/T5/T6 accepted), or the name of a built-in montage. None:
+        the channel names of X when X is ``mne.Epochs`` or a skemotion dataset, an error at
+        ``fit`` for an array. Unknown names raise an error naming them; names that disagree
+        with those X carries are an error.
     sfreq : float or None, default=None
-        Sampling frequency of X in Hz; None takes the montage's rate when ``ch_names`` is a
-        montage name (200 Hz for seed62, 128 Hz for deap32 and emotiv14).
+        Sampling frequency of X in Hz; None takes the rate of X when X is ``mne.Epochs`` or a
+        skemotion dataset, else the montage's rate when ``ch_names`` is a montage name (200 Hz
+        for seed62, 128 Hz for deap32 and emotiv14).
     grid_size : int, default=16
         Height and width of the electrode maps (32 in the paper; 16 is plenty for 14-32
         electrodes and 3-4 times cheaper).
@@ -464,22 +467,26 @@ class SSTEmotionNetClassifier(DeepClassifierBase):
         """Electrode names and sampling rate from ``ch_names`` / ``sfreq``, checked."""
         name = type(self).__name__
         montages = ", ".join(repr(m) for m in sorted(MONTAGES))
-        if self.ch_names is None:
+        meta = getattr(self, "_signal_meta_in", None) or {"ch_names": None, "sfreq": None}
+        ch_names = self.ch_names if self.ch_names is not None else meta["ch_names"]
+        if ch_names is None:
             raise ValueError(
                 f"{name}: argument ch_names is None; the electrode maps need the name of every "
                 f"channel of X (10-20/10-10 names such as 'Fp1', 'Cz') or a montage name "
                 f"({montages})."
             )
-        if isinstance(self.ch_names, str):
-            montage = MONTAGES[self.ch_names]
+        if isinstance(ch_names, str):
+            montage = MONTAGES[ch_names]
             names, default_sfreq = list(montage["ch_names"]), float(montage["sfreq"])
         else:
-            names, default_sfreq = [str(c) for c in self.ch_names], None
+            names, default_sfreq = [str(c) for c in ch_names], meta["sfreq"]
         if len(names) != n_channels:
             raise ValueError(
                 f"{name}: argument ch_names holds {len(names)} names but X has {n_channels} "
                 "channels."
             )
+        if self.sfreq is None and meta["sfreq"] is not None:
+            default_sfreq = meta["sfreq"]
         sfreq = default_sfreq if self.sfreq is None else float(self.sfreq)
         if sfreq is None:
             raise ValueError(

@@ -16,6 +16,7 @@ half a float32 step), so ``from_mne(to_mne(data))`` gives back ``data.X`` exactl
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -286,6 +287,36 @@ def _set_montage(mne, epochs, montage, where: str) -> None:
 # --------------------------------------------------------------------------- from_mne
 
 
+def is_epochs(X) -> bool:
+    """Whether X is an MNE Epochs object (without importing MNE when it is not loaded)."""
+    mne = sys.modules.get("mne")
+    return mne is not None and isinstance(X, mne.BaseEpochs)
+
+
+def epochs_data(epochs, where: str, units=None):
+    """``(X, ch_names, ch_types)`` of epochs, as :func:`from_mne` reads them.
+
+    X is float32 ``(n_epochs, n_channels, n_times)`` in the package's units (or ``units``),
+    stimulus channels left out. Reading epochs that are not preloaded may drop bad ones: pass
+    a copy of the user's object then. Errors name ``where``.
+    """
+    kinds = epochs.get_channel_types()
+    picks = [i for i, kind in enumerate(kinds) if kind != "stim"]
+    if not picks:
+        raise ValueError(f"{where}: the epochs have no channel besides stimulus channels.")
+    data = epochs.get_data(picks=picks, copy=True)
+    if data.shape[0] == 0:
+        raise ValueError(f"{where}: the epochs hold no epoch (all dropped?).")
+    if np.iscomplexobj(data):
+        raise ValueError(f"{where}: the epochs hold complex data; expected real signals.")
+    ch_types = [kinds[i] for i in picks]
+    ch_names = [epochs.ch_names[i] for i in picks]
+    scale = _scales(ch_types, units, where)
+    if np.any(scale != 1.0):
+        data *= scale[:, None]
+    return data.astype(np.float32), ch_names, ch_types
+
+
 def from_mne(epochs, *, label=None, groups=None, trials=None, units=None):
     """Convert ``mne.Epochs`` to the package's dataset Bunch, one window per epoch.
 
@@ -364,23 +395,8 @@ def from_mne(epochs, *, label=None, groups=None, trials=None, units=None):
             )
     if not epochs.preload:
         epochs = epochs.copy()  # reading may drop bad epochs: never in the user's object
-    kinds = epochs.get_channel_types()
-    picks = [i for i, kind in enumerate(kinds) if kind != "stim"]
-    if not picks:
-        raise ValueError(f"{where}: the epochs have no channel besides stimulus channels.")
-    data = epochs.get_data(picks=picks, copy=True)
-    n = data.shape[0]
-    if n == 0:
-        raise ValueError(f"{where}: the epochs hold no epoch (all dropped?).")
-    if np.iscomplexobj(data):
-        raise ValueError(f"{where}: the epochs hold complex data; expected real signals.")
-    ch_types = [kinds[i] for i in picks]
-    ch_names = [epochs.ch_names[i] for i in picks]
-    scale = _scales(ch_types, units, where)
-    if np.any(scale != 1.0):
-        data *= scale[:, None]
-    X = data.astype(np.float32)
-    del data
+    X, ch_names, ch_types = epochs_data(epochs, where, units)
+    n = X.shape[0]
 
     metadata = epochs.metadata
     frame = (

@@ -138,8 +138,9 @@ class SignalTransformerMixin(TransformerMixin, BaseEstimator):
         input_features : array-like of str, default=None
             Names of the input features: the channels of a 3-D X, the columns of a 2-D X
             (``n_features_in_`` of them, equal to ``feature_names_in_`` when fitted on a
-            DataFrame). None uses ``feature_names_in_`` when it exists, else ``ch0, ch1, ...``
-            for a 3-D X and ``x0, x1, ...`` for a 2-D X.
+            DataFrame). None uses ``feature_names_in_`` when it exists, else the channel names
+            of the ``mne.Epochs`` or skemotion dataset seen in fit, else ``ch0, ch1, ...`` for
+            a 3-D X and ``x0, x1, ...`` for a 2-D X.
 
         Returns
         -------
@@ -156,6 +157,9 @@ class SignalTransformerMixin(TransformerMixin, BaseEstimator):
         if input_features is None:
             if names_in is not None:
                 return list(names_in)
+            meta = getattr(self, "_signal_meta_in", None)  # fitted on Epochs or a dataset
+            if meta is not None and meta["ch_names"] is not None and not self._fitted_2d:
+                return list(meta["ch_names"])
             prefix = "x" if self._fitted_2d else "ch"
             return [f"{prefix}{i}" for i in range(n)]
         input_features = np.asarray(input_features, dtype=object)

@@ -14,7 +14,7 @@ from numbers import Real
 import numpy as np
 from scipy import ndimage, signal
 
-from .._validation import Interval, check_sfreq
+from .._validation import Interval, check_sfreq, fitted_sfreq
 from ._backend import check_positive_finite
 from ._base import SignalTransformerMixin
 from ._filtering import sosfiltfilt
@@ -275,8 +275,9 @@ class HRVFeatures(SignalTransformerMixin):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency of the windows in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     refractory : float, default=0.25
         Minimum time between two beats in seconds (0.25 s = 240 bpm).
     threshold : float, default=0.3
@@ -342,7 +343,7 @@ class HRVFeatures(SignalTransformerMixin):
     """
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "refractory": [Interval(Real, 0, None, closed="neither")],
         "threshold": [Interval(Real, 0, None, closed="neither")],
         "min_duration_lf": [Interval(Real, 0, None, closed="left")],
@@ -351,7 +352,7 @@ class HRVFeatures(SignalTransformerMixin):
 
     def __init__(
         self,
-        sfreq: float,
+        sfreq: float | None = None,
         *,
         refractory: float = 0.25,
         threshold: float = 0.3,
@@ -365,7 +366,7 @@ class HRVFeatures(SignalTransformerMixin):
         self.min_duration_hf = min_duration_hf
 
     def _check_params(self):
-        _check_detector(self.sfreq, self.refractory, self.threshold, "HRVFeatures")
+        _check_detector(fitted_sfreq(self), self.refractory, self.threshold, "HRVFeatures")
 
     def transform(self, X):
         """Compute the features.
@@ -383,7 +384,7 @@ class HRVFeatures(SignalTransformerMixin):
         X3, _ = self._validate(X, reset=False)
         return hrv_features(
             X3,
-            float(self.sfreq),
+            float(fitted_sfreq(self)),
             refractory=self.refractory,
             threshold=self.threshold,
             min_duration_lf=self.min_duration_lf,

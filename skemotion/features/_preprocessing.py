@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._validation import Interval, StrOptions
+from .._validation import Interval, StrOptions, fitted_sfreq
 from ._backend import check_finite_array
 from ._base import SignalTransformerMixin, WindowsToWindows, like_input
 from ._emg import check_snr_range, emg_contamination
@@ -41,8 +41,9 @@ class BandpassFilter(WindowsToWindows):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     l_freq : float or None, default=1.0
         Lower pass-band edge in Hz, below the Nyquist frequency; None (or 0) gives a low-pass
         filter.
@@ -85,23 +86,23 @@ class BandpassFilter(WindowsToWindows):
     """
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "l_freq": [None, Interval(Real, 0, None, closed="left")],
         "h_freq": [None, Interval(Real, 0, None, closed="neither")],
         "order": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, sfreq, *, l_freq=1.0, h_freq=50.0, order=4):
+    def __init__(self, sfreq=None, *, l_freq=1.0, h_freq=50.0, order=4):
         self.sfreq = sfreq
         self.l_freq = l_freq
         self.h_freq = h_freq
         self.order = order
 
     def _check_params(self):
-        check_band_edges(self.l_freq, self.h_freq, self.sfreq, "BandpassFilter")
+        check_band_edges(self.l_freq, self.h_freq, fitted_sfreq(self), "BandpassFilter")
 
     def _transform_3d(self, X3):
-        return bandpass_filter(X3, self.sfreq, self.l_freq, self.h_freq, order=self.order)
+        return bandpass_filter(X3, fitted_sfreq(self), self.l_freq, self.h_freq, order=self.order)
 
 
 class NotchFilter(WindowsToWindows):
@@ -109,8 +110,9 @@ class NotchFilter(WindowsToWindows):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     freqs : float or tuple of float, default=50.0
         Frequencies to remove (60 in the Americas; add harmonics as a tuple), each strictly
         between 0 and the Nyquist frequency.
@@ -144,21 +146,21 @@ class NotchFilter(WindowsToWindows):
     """
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "freqs": [Real, tuple, list, np.ndarray],  # values: check_notch_freqs in fit
         "quality": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, sfreq, *, freqs=50.0, quality=30.0):
+    def __init__(self, sfreq=None, *, freqs=50.0, quality=30.0):
         self.sfreq = sfreq
         self.freqs = freqs
         self.quality = quality
 
     def _check_params(self):
-        check_notch_freqs(self.freqs, self.sfreq, "NotchFilter")
+        check_notch_freqs(self.freqs, fitted_sfreq(self), "NotchFilter")
 
     def _transform_3d(self, X3):
-        return notch_filter(X3, self.sfreq, self.freqs, quality=self.quality)
+        return notch_filter(X3, fitted_sfreq(self), self.freqs, quality=self.quality)
 
 
 class BaselineRemoval(SignalTransformerMixin):
@@ -278,8 +280,9 @@ class EMGContamination(WindowsToWindows):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     snr_db : float or tuple of (float, float), default=(-10, 0)
         SNR in dB; a ``(low, high)`` range draws one SNR per window uniformly.
     ch_fraction : float, default=0.6
@@ -323,14 +326,16 @@ class EMGContamination(WindowsToWindows):
     _torch_ok = True
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "snr_db": [Real, tuple, list],
         "ch_fraction": [Interval(Real, 0, 1, closed="both")],
         "group_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, sfreq, *, snr_db=(-10, 0), ch_fraction=0.6, group_size=4, random_state=None):
+    def __init__(
+        self, sfreq=None, *, snr_db=(-10, 0), ch_fraction=0.6, group_size=4, random_state=None
+    ):
         self.sfreq = sfreq
         self.snr_db = snr_db
         self.ch_fraction = ch_fraction
@@ -346,5 +351,10 @@ class EMGContamination(WindowsToWindows):
         rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         snr = rng.uniform(lo, hi, X3.shape[0]) if hi > lo else lo
         return emg_contamination(
-            X3, self.sfreq, snr, ch_fraction=self.ch_fraction, rng=rng, group_size=self.group_size
+            X3,
+            fitted_sfreq(self),
+            snr,
+            ch_fraction=self.ch_fraction,
+            rng=rng,
+            group_size=self.group_size,
         )

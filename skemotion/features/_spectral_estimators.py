@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._validation import Interval, StrOptions
+from .._validation import Interval, StrOptions, fitted_sfreq
 from ._backend import check_bands, check_finite_array, is_torch
 from ._base import SignalTransformerMixin, like_input
 from ._spectral import (
@@ -27,13 +27,13 @@ class _BandFeatures(SignalTransformerMixin):
     _torch_ok = True
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "bands": [None, dict, list, tuple],
         "flatten": ["boolean"],
     }
 
     def _check_params(self):
-        check_bands(self.bands, type(self).__name__, sfreq=self.sfreq)
+        check_bands(self.bands, type(self).__name__, sfreq=fitted_sfreq(self))
 
     def _names_out(self, names_in):
         bands, _ = check_bands(self.bands, type(self).__name__)
@@ -55,8 +55,9 @@ class DifferentialEntropy(_BandFeatures):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     bands : dict or list of (low, high), default=None
         Frequency bands in Hz; None means delta 1-4, theta 4-8, alpha 8-14, beta 14-31 and
         gamma 31-50 Hz. A dict gives the band names used by :meth:`get_feature_names_out`.
@@ -130,7 +131,7 @@ class DifferentialEntropy(_BandFeatures):
 
     def __init__(
         self,
-        sfreq,
+        sfreq=None,
         *,
         bands=None,
         method="fft",
@@ -166,7 +167,7 @@ class DifferentialEntropy(_BandFeatures):
 
     def _de(self, X):
         return differential_entropy(
-            X, self.sfreq, self.bands, method=self.method, filter_order=self.filter_order
+            X, fitted_sfreq(self), self.bands, method=self.method, filter_order=self.filter_order
         )
 
     def transform(self, X, baseline=None):
@@ -260,8 +261,9 @@ class BandPower(_BandFeatures):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     bands : dict or list of (low, high), default=None
         Frequency bands in Hz (default: delta 1-4, theta 4-8, alpha 8-14, beta 14-31 and
         gamma 31-50 Hz).
@@ -317,7 +319,7 @@ class BandPower(_BandFeatures):
 
     def __init__(
         self,
-        sfreq,
+        sfreq=None,
         *,
         bands=None,
         relative=False,
@@ -348,10 +350,12 @@ class BandPower(_BandFeatures):
 (n_windows, n_channels * n_bands)
         """
         X3, two_d = self._validate(X, reset=False)
-        nperseg = self.n_per_seg if self.n_per_seg is not None else int(round(2 * self.sfreq))
+        nperseg = (
+            self.n_per_seg if self.n_per_seg is not None else int(round(2 * fitted_sfreq(self)))
+        )
         out = band_power(
             X3,
-            self.sfreq,
+            fitted_sfreq(self),
             self.bands,
             method=self.method,
             n_per_seg=nperseg,
@@ -366,8 +370,9 @@ class STFTSpectrogram(SignalTransformerMixin):
 
     Parameters
     ----------
-    sfreq : float
-        Sampling frequency in Hz.
+    sfreq : float or None, default=None
+        Sampling frequency in Hz. None: the rate of X when X is ``mne.Epochs`` or a skemotion
+        dataset (a value that disagrees with X's is an error; an array X then needs sfreq).
     n_fft : int, default=256
         Segment length in samples.
     hop_length : int, default=None
@@ -427,7 +432,7 @@ class STFTSpectrogram(SignalTransformerMixin):
     _torch_ok = True
 
     _parameter_constraints: dict = {
-        "sfreq": [Interval(Real, 0, None, closed="neither")],
+        "sfreq": [Interval(Real, 0, None, closed="neither"), None],
         "n_fft": [Interval(Integral, 1, None, closed="left")],
         "hop_length": [None, Interval(Integral, 1, None, closed="left")],
         "window": [str, tuple],
@@ -440,7 +445,7 @@ class STFTSpectrogram(SignalTransformerMixin):
 
     def __init__(
         self,
-        sfreq,
+        sfreq=None,
         *,
         n_fft=256,
         hop_length=None,
@@ -466,14 +471,20 @@ class STFTSpectrogram(SignalTransformerMixin):
         if self.output_shape is not None:
             check_output_shape(self.output_shape, where)
         check_stft_params(
-            self.sfreq, self.n_fft, self.hop_length, self.window, self.fmin, self.fmax, where
+            fitted_sfreq(self),
+            self.n_fft,
+            self.hop_length,
+            self.window,
+            self.fmin,
+            self.fmax,
+            where,
         )
 
     def _names_out(self, names_in):
         if not self._fitted_2d:
             return names_in
-        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sfreq)
-        freqs = freqs[_stft_bins(self.sfreq, self.n_fft, self.fmin, self.fmax)]
+        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / fitted_sfreq(self))
+        freqs = freqs[_stft_bins(fitted_sfreq(self), self.n_fft, self.fmin, self.fmax)]
         if self.output_shape is not None:  # corner-aligned interpolation of the rows
             freqs = np.linspace(freqs[0], freqs[-1], self.output_shape[0])
         return [f"{f:g}Hz" for f in freqs]
@@ -493,7 +504,7 @@ class STFTSpectrogram(SignalTransformerMixin):
         X3, two_d = self._validate(X, reset=False)
         out = stft_spectrogram(
             X3,
-            self.sfreq,
+            fitted_sfreq(self),
             n_fft=self.n_fft,
             hop_length=self.hop_length,
             window=self.window,
