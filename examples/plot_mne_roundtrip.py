@@ -76,6 +76,20 @@ scores = cross_val_score(
 print(f"balanced accuracy over subjects: {scores.mean():.2f} +- {scores.std():.2f}")
 
 # %%
+# The epochs straight into an estimator
+# -------------------------------------
+# Outside cross-validation (whose splitters index arrays), the estimators take the epochs
+# themselves: ``DifferentialEntropy()`` reads the rate and the channel names from them (its
+# features are named after the electrodes), and epochs whose rate or channels differ from
+# those seen in fit are refused with a message that says where.
+direct = make_pipeline(
+    DifferentialEntropy(flatten=True), StandardScaler(), LogisticRegression(max_iter=1000)
+)
+direct.fit(epochs, data.y)
+print("features:", ", ".join(direct[:-1].get_feature_names_out()[:3]), "...")
+print("first predictions:", [data.target_names[k] for k in direct.predict(epochs[:3])])
+
+# %%
 # Predictions back into the epochs
 # --------------------------------
 # Each epoch gets the class predicted by the fold that held out its subject.

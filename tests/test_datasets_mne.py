@@ -400,3 +400,7 @@ def test_example_runs(mne, tmp_path, monkeypatch, capsys):
     assert {"true", "predicted"} <= set(epochs.metadata.columns)
     assert list(epochs.metadata["true"]) == [data.target_names[k] for k in data.y]
     assert (tmp_path / "plot_mne_roundtrip.png").is_file()
+    # the pipeline fitted on the epochs themselves named its features after the electrodes
+    assert f"features: {data.ch_names[0]}_delta, {data.ch_names[0]}_theta" in out
+    direct = ns["direct"]
+    np.testing.assert_array_equal(direct.predict(epochs), direct.predict(data.X))
