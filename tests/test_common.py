@@ -31,6 +31,7 @@ from skemotion.classifiers import (
     DeepClassifierBase,
     EEGNetClassifier,
     GRUXNetClassifier,
+    SSLECGClassifier,
     SSTEmotionNetClassifier,
     TSSTDNClassifier,
 )
@@ -132,6 +133,22 @@ REGISTRY = {
                 spectral_layers=1,
                 temporal_layers=1,
                 hidden_size=8,
+                **TRAIN,
+            )
+        ],
+        _DEEP,
+    ),
+    # the encoder pre-trained in fit (one epoch), on the checks' windows resampled x32 as for
+    # SSLECGEncoder below
+    SSLECGClassifier: (
+        [
+            SSLECGClassifier(
+                sfreq=8.0,
+                target_sfreq=256.0,
+                highpass=None,
+                n_filters=(4, 8, 8),
+                head_units=(8,),
+                pretrain_epochs=1,
                 **TRAIN,
             )
         ],
@@ -288,7 +305,13 @@ def _with_options(estimator):
 
 _OPTION_CLASSES = {
     cls: type(cls.__name__, (_PseudoSubjects, cls), {"__module__": __name__})
-    for cls in (EEGNetClassifier, TSSTDNClassifier, GRUXNetClassifier, SSTEmotionNetClassifier)
+    for cls in (
+        EEGNetClassifier,
+        TSSTDNClassifier,
+        GRUXNetClassifier,
+        SSTEmotionNetClassifier,
+        SSLECGClassifier,
+    )
 }
 for _sub in _OPTION_CLASSES.values():
     globals()[f"_{_sub.__name__}WithOptions"] = _sub  # picklable by name (check_estimators_pickle)

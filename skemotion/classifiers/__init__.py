@@ -3,6 +3,7 @@
 from ._base import DeepClassifierBase
 from .eegnet import EEGNetClassifier
 from .gruxnet import GRUXNetClassifier
+from .sslecg import SSLECGClassifier
 from .sstemotionnet import SSTEmotionNetClassifier
 from .tsstdn import TSSTDNClassifier
 
@@ -10,6 +11,7 @@ __all__ = [
     "DeepClassifierBase",
     "EEGNetClassifier",
     "GRUXNetClassifier",
+    "SSLECGClassifier",
     "SSTEmotionNetClassifier",
     "TSSTDNClassifier",
 ]

@@ -3,7 +3,7 @@
 from .eegnet import EEGNet
 from .escgan import ESCGANDiscriminator, ESCGANGenerator
 from .gruxnet import GRUXNet
-from .sslecg import SSLECGNet
+from .sslecg import SSLECGClassifierNet, SSLECGEncoderNet, SSLECGNet
 from .sstemotionnet import SSTEmotionNet
 from .tsstdn import TSSTDN
 
@@ -12,6 +12,8 @@ __all__ = [
     "ESCGANDiscriminator",
     "ESCGANGenerator",
     "GRUXNet",
+    "SSLECGClassifierNet",
+    "SSLECGEncoderNet",
     "SSLECGNet",
     "SSTEmotionNet",
     "TSSTDN",

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from ._renamed import renamed_argument
 
-__all__ = ["SSLECGEncoderNet", "SSLECGNet"]
+__all__ = ["SSLECGClassifierNet", "SSLECGEncoderNet", "SSLECGNet"]
 
 
 class _SameConv1d(nn.Conv1d):
@@ -232,3 +232,70 @@ class SSLECGNet(nn.Module):
         """
         z = self.encoder(x)  # (batch, 128)
         return torch.cat([head(z) for head in self.heads], dim=1)  # (batch, n_tasks)
+
+
+class SSLECGClassifierNet(nn.Module):
+    """SSL-ECG's encoder with a classification head: ``(batch, n_channels, n_times)`` to logits.
+
+    The downstream network of Sarkar and Etemad (2020) [Sarkar2020]_: the 128-d embedding of
+    the (pre-trained) :class:`SSLECGEncoderNet`, then dense layers of ``head_units`` units
+    (LeakyReLU, dropout) and a linear output layer. The paper trains the head on the frozen
+    encoder (``freeze_encoder=True``); with ``freeze_encoder=False`` the encoder is fine-tuned
+    with the head, end to end.
+
+    Parameters
+    ----------
+    encoder : SSLECGEncoderNet
+        The encoder (its weights, typically pre-trained, are used as they are: pass a copy to
+        keep the original).
+    n_classes : int
+        Number of classes.
+    head_units : sequence of int, default=(512, 512)
+        Hidden dense layers of the head (the paper's downstream MLP); ``()`` gives a linear
+        classifier on the embedding.
+    dropout : float, default=0.5
+        Dropout after each hidden layer of the head.
+    negative_slope : float, default=0.2
+        LeakyReLU slope of the head.
+    freeze_encoder : bool, default=False
+        Freeze the encoder's weights (``requires_grad=False``): only the head is trained.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.models import SSLECGClassifierNet, SSLECGEncoderNet
+    >>> net = SSLECGClassifierNet(SSLECGEncoderNet(), 4, freeze_encoder=True)
+    >>> net(torch.zeros(2, 1, 2560)).shape
+    torch.Size([2, 4])
+    >>> sum(p.numel() for p in net.parameters() if p.requires_grad)  # the head only
+    330756
+    """
+
+    #: the sub-module whose input is the window's embedding (read by subject-adversarial
+    #: training, :class:`skemotion._training.SubjectAdversary`)
+    embedding_module = "head"
+
+    def __init__(
+        self,
+        encoder: SSLECGEncoderNet,
+        n_classes: int,
+        head_units: Sequence[int] = (512, 512),
+        dropout: float = 0.5,
+        negative_slope: float = 0.2,
+        freeze_encoder: bool = False,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.freeze_encoder = bool(freeze_encoder)
+        layers, width = [], encoder.n_outputs
+        for units in head_units:
+            layers += [nn.Linear(width, units), nn.LeakyReLU(negative_slope), nn.Dropout(dropout)]
+            width = units
+        layers.append(nn.Linear(width, n_classes))
+        self.head = nn.Sequential(*layers)
+        if self.freeze_encoder:
+            for p in self.encoder.parameters():
+                p.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
