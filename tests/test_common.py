@@ -44,6 +44,7 @@ from skemotion.features import (
     EMGContamination,
     HRVFeatures,
     NotchFilter,
+    PickChannels,
     STFTSpectrogram,
 )
 from skemotion.ssl import SSLECGEncoder
@@ -192,6 +193,9 @@ REGISTRY = {
         [ElectrodeGrid(ch_names=["Cz"]), ElectrodeGrid(ch_names=["Cz"], grid="32x32")],
         {},
     ),
+    # channel selection; the checks' 2-D X is single-channel windows: channel 0, by index
+    # and by type
+    PickChannels: ([PickChannels(picks=[0]), PickChannels(types="eeg", ch_types=["eeg"])], {}),
     HRVFeatures: ([HRVFeatures(sfreq=256.0)], {}),
     # sklearn's checks use windows of a few samples: an 8 Hz 'recording' resampled x32
     SSLECGEncoder: (

@@ -22,6 +22,7 @@ _EXPORTS = {
     "ElectrodeGrid": "._electrode_grid",
     "HRVFeatures": "._hrv",
     "NotchFilter": "._preprocessing",
+    "PickChannels": "._pick",
     "STFTSpectrogram": "._spectral_estimators",
     "detect_r_peaks": "._hrv",
     "hrv_features": "._hrv",

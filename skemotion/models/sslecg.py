@@ -48,6 +48,14 @@ class SSLECGEncoderNet(nn.Module):
         Max-pooling after blocks 1 and 2.
     negative_slope : float, default=0.2
         LeakyReLU slope.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skemotion.models import SSLECGEncoderNet
+    >>> enc = SSLECGEncoderNet()
+    >>> enc(torch.zeros(2, 1, 2560)).shape, enc.min_times
+    (torch.Size([2, 128]), 22)
     """
 
     def __init__(
@@ -237,9 +245,9 @@ class SSLECGNet(nn.Module):
 class SSLECGClassifierNet(nn.Module):
     """SSL-ECG's encoder with a classification head: ``(batch, n_channels, n_times)`` to logits.
 
-    The downstream network of Sarkar and Etemad (2020) [Sarkar2020]_: the 128-d embedding of
-    the (pre-trained) :class:`SSLECGEncoderNet`, then dense layers of ``head_units`` units
-    (LeakyReLU, dropout) and a linear output layer. The paper trains the head on the frozen
+    The downstream network of Sarkar and Etemad (2020) (see :class:`SSLECGNet`): the 128-d
+    embedding of the (pre-trained) :class:`SSLECGEncoderNet`, then dense layers of
+    ``head_units`` units (LeakyReLU, dropout) and a linear output layer. The paper trains the head on the frozen
     encoder (``freeze_encoder=True``); with ``freeze_encoder=False`` the encoder is fine-tuned
     with the head, end to end.
 
@@ -298,4 +306,14 @@ class SSLECGClassifierNet(nn.Module):
                 p.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch.
+
+        Parameters
+        ----------
+        x : tensor of shape (batch_size, n_channels, n_times)
+
+        Returns
+        -------
+        tensor of shape (batch_size, n_classes)
+        """
         return self.head(self.encoder(x))
