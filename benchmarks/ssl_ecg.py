@@ -8,6 +8,8 @@ a split) compares, at 100% and at 10% of the training labels:
 - HRV features + logistic regression (``HRVFeatures`` -> impute -> scale -> LR);
 - SSL-ECG embeddings + logistic regression (``SSLECGEncoder`` pre-trained without labels on all
   training windows of the fold, frozen, -> scale -> LR);
+- SSL-ECG fine-tuned (``SSLECGClassifier``): the fold's pre-trained encoder plus a linear
+  head, trained end to end on the labelled training windows;
 - a supervised CNN: the same encoder architecture plus a linear head, trained from scratch on
   the labelled training windows only.
 
@@ -36,7 +38,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from skemotion.classifiers import DeepClassifierBase
+from skemotion.classifiers import DeepClassifierBase, SSLECGClassifier
 from skemotion.datasets import make_ecg_emotion
 from skemotion.features import HRVFeatures
 from skemotion.models.sslecg import SSLECGEncoderNet
@@ -148,7 +150,7 @@ def main(argv=None):
     cv = LeaveOneGroupOut() if args.cv == "logo" else GroupKFold(n_splits=args.n_splits)
     width = tuple(args.width)
 
-    methods = ["majority", "HRV + LR", "SSL-ECG + LR", "supervised CNN"]
+    methods = ["majority", "HRV + LR", "SSL-ECG + LR", "SSL-ECG fine-tuned", "supervised CNN"]
     res = {
         (m, f): {"bacc": [], "f1": [], "time": []} for m in methods for f in args.label_fractions
     }
@@ -206,6 +208,22 @@ def main(argv=None):
             record(
                 "SSL-ECG + LR", frac, y[te], lr_ssl.predict(Z_te), t_ssl + time.perf_counter() - t0
             )
+
+            t0 = time.perf_counter()
+            tuned = SSLECGClassifier(
+                enc,
+                head_units=(),
+                sfreq=sfreq,
+                lr=args.cnn_lr,
+                max_epochs=args.cnn_epochs,
+                batch_size=32 if frac >= 1 else 8,
+                device=args.device,
+                random_state=args.seed + fold,
+            ).fit(X[sub], y[sub])
+            record(
+                "SSL-ECG fine-tuned", frac, y[te], tuned.predict(X[te]),
+                t_ssl + time.perf_counter() - t0,
+            )  # fmt: skip
 
             t0 = time.perf_counter()
             cnn = SupervisedSSLECGCNN(
