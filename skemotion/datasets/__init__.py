@@ -9,6 +9,7 @@ from ._gameemo import load_gameemo
 from ._harmonize import harmonize
 from ._loaders import LOADERS, DatasetFormatError, list_subjects
 from ._mne import from_mne, to_mne
+from ._multimodal import make_multimodal_emotion
 from ._seed import load_seed, load_seed_iv
 from ._synthetic import make_ecg_emotion, make_eeg_emotion
 from ._wesad import load_wesad
@@ -35,6 +36,7 @@ __all__ = [
     "load_wesad",
     "make_ecg_emotion",
     "make_eeg_emotion",
+    "make_multimodal_emotion",
     "sliding_windows",
     "to_mne",
 ]
