@@ -78,10 +78,38 @@ def test_ecg_and_baseline(dreamer):
     )
 
 
+def test_eeg_and_ecg_in_one_window(dreamer):
+    from scipy.signal import resample_poly
+
+    root, ref = dreamer
+    both = load_dreamer(root, subjects=[1, 2], modality="all", window_seconds=1, verbose=False)
+    eeg = load_dreamer(root, subjects=[1, 2], window_seconds=1, verbose=False)
+    assert both.sfreq == 128.0 and both.X.shape[1:] == (16, 128)
+    assert both.ch_names == [*EMOTIV14, "ECG1", "ECG2"]
+    assert both.ch_types == ["eeg"] * 14 + ["ecg"] * 2
+    # every trial is cut to the shorter of its EEG and its resampled ECG (aligned at onset)
+    for t in range(18):
+        n_eeg = ref["subjects"][0]["EEG"]["stimuli"][t, 0].shape[0]
+        n_ecg = -(-ref["subjects"][0]["ECG"]["stimuli"][t, 0].shape[0] // 2)
+        rows = (both.groups == 1) & (both.frame["trial"].to_numpy() == t + 1)
+        assert rows.sum() == min(n_eeg, n_ecg) // 128
+    # the EEG channels are the EEG windows; the ECG leads, the 256-Hz ECG resampled to 128 Hz
+    first = (eeg.groups == 1) & (eeg.frame["trial"].to_numpy() == 1)
+    np.testing.assert_array_equal(both.X[: first.sum(), :14], eeg.X[first])
+    ecg = ref["subjects"][0]["ECG"]["stimuli"][0, 0].T
+    expected = resample_poly(ecg, 1, 2, axis=-1)[:, :128].astype(np.float32)
+    np.testing.assert_allclose(both.X[0, 14:], expected, rtol=1e-5, atol=1e-6)
+    # and a fusion pipeline picks each modality by type
+    from skemotion.features import PickChannels
+
+    picked = PickChannels(types="ecg").fit_transform(both)
+    np.testing.assert_array_equal(picked, both.X[:, 14:])
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"modality": "all"}, "load_dreamer: modality must be one of"),
+        ({"modality": "both"}, "load_dreamer: modality must be one of"),
         ({"target": "liking"}, "load_dreamer: target must be one of"),
         ({"subjects": [24]}, "load_dreamer: subjects contains 24"),
         ({"baseline": True}, "load_dreamer: baseline must be"),

@@ -108,7 +108,7 @@ def load_dreamer(
     verbose: bool = True,
     return_mne: bool = False,
 ):
-    """Load DREAMER (Emotiv EEG at 128 Hz, or 2-lead ECG at 256 Hz) as windows.
+    """Load DREAMER (Emotiv EEG at 128 Hz, 2-lead ECG at 256 Hz, or both) as windows.
 
     Parameters
     ----------
@@ -116,10 +116,15 @@ def load_dreamer(
         ``DREAMER.mat`` or the folder holding it. The file is only read.
     subjects : int, list of int or None, default=None
         Subjects 1-23 (position in ``DREAMER.Data``); None loads all.
-    modality : {"eeg", "ecg"}, default="eeg"
+    modality : {"eeg", "ecg", "all"}, default="eeg"
         ``"eeg"``: 14 channels in the file's ``EEG_Electrodes`` order (Emotiv: AF3 F7 F3 FC5 T7
         P7 O1 O2 P8 T8 FC6 F4 F8 AF4) at ``EEG_SamplingRate`` (128 Hz); ``"ecg"``: the 2 ECG
-        leads (``ECG1``, ``ECG2``) at ``ECG_SamplingRate`` (256 Hz), e.g. for SSL-ECG.
+        leads (``ECG1``, ``ECG2``) at ``ECG_SamplingRate`` (256 Hz), e.g. for SSL-ECG;
+        ``"all"``: the 14 EEG channels then the 2 ECG leads in one window at the EEG rate (the
+        ECG resampled by a polyphase filter, :func:`scipy.signal.resample_poly`; both
+        recordings start at the clip's onset, and a trial is cut to the shorter of the two),
+        ``ch_types`` ``["eeg"] * 14 + ["ecg"] * 2``, for EEG + ECG fusion (pick a modality
+        with :class:`~skemotion.features.PickChannels`).
     target : {"valence", "arousal", "dominance", "quadrant"}, default="valence"
         Self-assessed score (1-5) to predict; each is read from its own field
         (``ScoreValence``, ``ScoreArousal``, ``ScoreDominance``). ``"quadrant"``: 0 LVLA,
@@ -166,7 +171,7 @@ def load_dreamer(
     as_mne = mne_output(return_mne, LOADER)
     root = check_path(path, LOADER)
     subject_ids = check_ids(subjects, "subjects", range(1, N_SUBJECTS + 1), LOADER)
-    check_choice(modality, "modality", ("eeg", "ecg"), LOADER)
+    check_choice(modality, "modality", ("eeg", "ecg", "all"), LOADER)
     rating = RatingTarget.check(target, threshold, comparison, SCALES, LOADER)
     check_baseline(baseline, LOADER)
     verbose = check_verbose(verbose, LOADER)
@@ -181,12 +186,75 @@ def load_dreamer(
         raise DatasetFormatError(
             f"{LOADER}: subjects {too_far} requested but {str(file)!r} holds {n_present}."
         )
+    eeg_names = electrodes if len(electrodes) == 14 else list(EMOTIV14)
+    if modality == "all":
+        return as_mne(
+            _load_both(
+                file,
+                data,
+                rates,
+                eeg_names,
+                subject_ids,
+                rating,
+                baseline,
+                window_seconds,
+                overlap,
+                verbose,
+            )  # fmt: skip
+        )
     if modality == "eeg":
-        sfreq, n_ch = rates["EEG_SamplingRate"], 14
-        ch_names = electrodes if len(electrodes) == 14 else list(EMOTIV14)
-        mod = "EEG"
+        sfreq, n_ch, ch_names, mod = rates["EEG_SamplingRate"], 14, eeg_names, "EEG"
     else:
         sfreq, n_ch, ch_names, mod = rates["ECG_SamplingRate"], 2, ["ECG1", "ECG2"], "ECG"
+    sources = _sources(file, data, subject_ids, mod, n_ch, sfreq, rating, baseline)
+    about = f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, {rating}, baseline={baseline!r}"
+    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose)
+    return as_mne(windowing.bunch(sources, ch_names=ch_names, target=rating, about=about))
+
+
+def _load_both(file, data, rates, eeg_names, subject_ids, rating, baseline, window_seconds,
+               overlap, verbose):  # fmt: skip
+    """The ``"all"`` modality: EEG and the ECG resampled to the EEG rate, trial by trial."""
+    from scipy.signal import resample_poly
+
+    from ..features._filtering import resample_fraction
+
+    fs_eeg, fs_ecg = rates["EEG_SamplingRate"], rates["ECG_SamplingRate"]
+    ratio = resample_fraction(fs_ecg, fs_eeg, LOADER, "EEG_SamplingRate")
+    eeg = _sources(file, data, subject_ids, "EEG", 14, fs_eeg, rating, baseline)
+    ecg = _sources(file, data, subject_ids, "ECG", 2, fs_ecg, rating, baseline)
+    sources = []
+    for a, b in zip(eeg, ecg):
+        n_ecg = -(-b.n_samples * ratio.numerator // ratio.denominator)  # resampled length
+        n = min(a.n_samples, n_ecg)
+
+        def load(a=a, b=b, n=n):
+            ecg_part = resample_poly(b.load(), ratio.numerator, ratio.denominator, axis=-1)
+            return np.concatenate([a.load()[:, :n], ecg_part[:, :n].astype(np.float32)])
+
+        sources.append(
+            TrialSource(
+                subject=a.subject,
+                session=a.session,
+                trial=a.trial,
+                n_samples=n,
+                load=load,
+                target=a.target,
+                labels=a.labels,
+            )  # fmt: skip
+        )
+    about = (
+        f"DREAMER EEG ({fs_eeg:g} Hz) + ECG ({fs_ecg:g} Hz resampled to {fs_eeg:g} Hz), "
+        f"subjects {subject_ids}, {rating}, baseline={baseline!r}"
+    )
+    windowing = Windowing(LOADER, fs_eeg, window_seconds, overlap, verbose)
+    return windowing.bunch(
+        sources, ch_names=[*eeg_names, "ECG1", "ECG2"], target=rating, about=about
+    )
+
+
+def _sources(file, data, subject_ids, mod, n_ch, sfreq, rating, baseline) -> list:
+    """One :class:`TrialSource` per (subject, video) of modality ``mod`` ("EEG" or "ECG")."""
     seg = int(round(sfreq))
 
     sources = []
@@ -244,6 +312,4 @@ def load_dreamer(
                     labels={**labels, **meta},
                 )
             )
-    about = f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, {rating}, baseline={baseline!r}"
-    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose)
-    return as_mne(windowing.bunch(sources, ch_names=ch_names, target=rating, about=about))
+    return sources
