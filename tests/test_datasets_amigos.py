@@ -61,6 +61,12 @@ def test_ecg_modality_and_sessions(amigos):
     assert set(b.frame.trial) == {17, 18, 19, 20}
     i = np.flatnonzero(b.frame.trial == 18)[0]
     np.testing.assert_allclose(b.X[i], ref[1]["joined"][17][:256, 14:16].T.astype(np.float32))
+    # EEG, ECG and GSR in one window (one rate in the preprocessed files), typed per channel
+    with pytest.warns(UserWarning, match="trial 17 \\(empty\\)"):
+        both = load_amigos(root, sessions=[2], modality="all", window_seconds=2, verbose=False)
+    assert both.ch_types == ["eeg"] * 14 + ["ecg", "ecg", "gsr"]
+    i = np.flatnonzero(both.frame.trial == 18)[0]
+    np.testing.assert_allclose(both.X[i], ref[1]["joined"][17][:256, :17].T.astype(np.float32))
     a = load_amigos(
         root, subjects=1, sessions=1, target="arousal", threshold=None, verbose=False,
         nan_policy="interpolate",
