@@ -247,9 +247,9 @@ class SSLECGClassifierNet(nn.Module):
 
     The downstream network of Sarkar and Etemad (2020) (see :class:`SSLECGNet`): the 128-d
     embedding of the (pre-trained) :class:`SSLECGEncoderNet`, then dense layers of
-    ``head_units`` units (LeakyReLU, dropout) and a linear output layer. The paper trains the head on the frozen
-    encoder (``freeze_encoder=True``); with ``freeze_encoder=False`` the encoder is fine-tuned
-    with the head, end to end.
+    ``head_units`` units (LeakyReLU, dropout) and a linear output layer. The paper trains the
+    head on the frozen encoder (``freeze_encoder=True``); with ``freeze_encoder=False`` the
+    encoder is fine-tuned with the head, end to end.
 
     Parameters
     ----------
