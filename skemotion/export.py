@@ -19,6 +19,10 @@ classifier, from raw windows, its input stage inside the graph:
   the fixed grid, their standardisation and the zeroing of absent channels in the graph).
 - :class:`~skemotion.classifiers.SSTEmotionNetClassifier` (its electrode maps computed in the
   graph).
+- :class:`~skemotion.classifiers.SSLECGClassifier` fitted with ``target_sfreq=None`` and
+  ``highpass=None`` (windows resampled and filtered before it); its numpy resampling and
+  high-pass cannot be in a graph: with them, only ``include_preprocessing=False`` exports
+  (the network on ``clf._prepare(X)``), and the default is refused with that way out.
 
 With ``include_preprocessing=False`` the graph is the network alone, on the network's own
 input (``clf._prepare(X)`` then ``clf._batch_transform()``: GRU-XNet's images, SST's
@@ -166,7 +170,16 @@ def _graph_module(estimator, include_preprocessing, input_names):
     """The torch module exported: input stage (optional), network, softmax of the logits."""
     import torch
 
-    prepare = estimator._torch_prepare() if include_preprocessing else None
+    prepare = None
+    if include_preprocessing:
+        try:
+            prepare = estimator._torch_prepare()
+        except TypeError as exc:  # an input stage in numpy: not in a graph either
+            raise ValueError(
+                f"export_onnx: {type(estimator).__name__}'s input stage cannot be exported "
+                f"({exc}); export the network alone with include_preprocessing=False and run "
+                "the input stage (clf._prepare) before the ONNX model."
+            ) from None
     transform = estimator._batch_transform() if include_preprocessing else None
 
     class _Probabilities(torch.nn.Module):

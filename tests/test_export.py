@@ -191,6 +191,30 @@ def test_gruxnet_network_parity(tmp_path):
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"max abs diff {diff:.3g}")
 
 
+def test_sslecg_exports_without_its_numpy_stage_and_refuses_it_with_the_way_out(tmp_path):
+    from skemotion.classifiers import SSLECGClassifier
+
+    X, y = _data(16)
+    small = dict(n_filters=(2, 4, 4), head_units=(4,), pretrain_epochs=1, **TRAIN)
+    plain = SSLECGClassifier(sfreq=SFREQ, target_sfreq=None, highpass=None, **small).fit(X, y)
+    assert export_onnx(plain, tmp_path / "ssl.onnx") <= PARITY_ATOL
+    W = _windows(17, seed=50)
+    np.testing.assert_allclose(
+        load_onnx(tmp_path / "ssl.onnx").predict_proba(W), plain.predict_proba(W), atol=1e-5
+    )
+    staged = SSLECGClassifier(sfreq=SFREQ, target_sfreq=128.0, **small).fit(X, y)
+    with pytest.raises(ValueError, match=r"SSLECGClassifier's input stage cannot be exported "
+                       r".*include_preprocessing=False"):  # fmt: skip
+        export_onnx(staged, tmp_path / "staged.onnx")
+    assert not (tmp_path / "staged.onnx").exists()
+    export_onnx(staged, tmp_path / "net.onnx", include_preprocessing=False)
+    np.testing.assert_allclose(
+        load_onnx(tmp_path / "net.onnx").predict_proba(staged._prepare(W)),
+        staged.predict_proba(W),
+        atol=1e-5,
+    )
+
+
 def test_pipeline_refused(eegnet, tmp_path):
     pipe = make_pipeline(FunctionTransformer(), eegnet)
     with pytest.raises(TypeError, match="Pipeline.*export its final deep classifier.*numpy"):

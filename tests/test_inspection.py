@@ -26,6 +26,7 @@ from skemotion.classifiers import (
     DeepClassifierBase,
     EEGNetClassifier,
     GRUXNetClassifier,
+    SSLECGClassifier,
     SSTEmotionNetClassifier,
     TSSTDNClassifier,
 )
@@ -452,7 +453,29 @@ DEEP_CASES = {
         dict(ch_names="emotiv14", grid_size=8, spectral_growth=2, temporal_growth=2),
         lambda clf, X: clf._prepare(X),
     ),
+    # explained without its numpy resampling and high-pass (they are refused: test below)
+    SSLECGClassifier: (
+        dict(
+            sfreq=128.0,
+            target_sfreq=None,
+            highpass=None,
+            n_filters=(2, 2, 4),
+            head_units=(4,),
+            pretrain_epochs=1,
+        ),  # fmt: skip
+        lambda clf, X: X,
+    ),
 }
+
+
+def test_ssl_ecg_numpy_input_stage_is_refused_with_the_way_out():
+    d = _tiny_data()
+    clf = SSLECGClassifier(sfreq=128.0, n_filters=(2, 2, 4), head_units=(4,), pretrain_epochs=1,
+                           max_epochs=1, device="cpu", random_state=0)  # fmt: skip
+    clf.fit(d.X[:16, :1], d.y[:16])
+    with pytest.raises(TypeError, match=r"target_sfreq=256.0, highpass=0.8\), which gradients "
+                       r"cannot pass.*target_sfreq=None, highpass=None"):  # fmt: skip
+        attribute(clf, d.X[:2, :1])
 
 
 def test_every_deep_classifier_has_an_attribution_case():

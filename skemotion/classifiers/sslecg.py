@@ -278,6 +278,23 @@ class SSLECGClassifier(DeepClassifierBase):
     def _prepare(self, X):
         return preprocess_ecg(X, self.sfreq, target_sfreq=self.target_sfreq, highpass=self.highpass)
 
+    def _torch_prepare(self):
+        # the resampling and high-pass run in numpy (scipy): gradients cannot pass them
+        steps = [
+            f"{name}={getattr(self, name)!r}"
+            for name in ("target_sfreq", "highpass")
+            if getattr(self, name) is not None
+            and not (name == "target_sfreq" and self.target_sfreq == self.sfreq)
+        ]
+        if steps:
+            raise TypeError(
+                f"{type(self).__name__} resamples and filters its windows in numpy "
+                f"({', '.join(steps)}), which gradients cannot pass: to explain it, resample "
+                "and filter the windows before the classifier and fit it with "
+                "target_sfreq=None, highpass=None."
+            )
+        return None
+
     def _build_module(self, input_shape, n_classes):
         encoder = copy.deepcopy(self.encoder_.module_.encoder)  # never the user's weights
         if encoder.n_channels != input_shape[0]:
