@@ -362,7 +362,12 @@ def _data_arguments(b) -> None:
                    help="seed of the synthetic corpus, >= 0 (default 0)")  # fmt: skip
     d.add_argument("--window-seconds", type=_scalar(check_positive_float), metavar="S",
                    help="window length in seconds, > 0 (default: 2 for the synthetic corpus, "
-                   "the loader's own otherwise)")  # fmt: skip
+                   "4 for its EEG + ECG version, the loader's own otherwise)")  # fmt: skip
+    d.add_argument("--modality", choices=list(_MODALITY_DATA), default="eeg",
+                   help="eeg (default): the EEG and the EEG models; ecg: the ECG models "
+                   "(hrv_lr, sslecg) on EEG + ECG windows; fusion: EEG + ECG fusion (hrv_lr, "
+                   "fusion_early, fusion_late); the EEG baseline de_lr reads the EEG channels. "
+                   "Data with ECG: the synthetic EEG + ECG corpus, dreamer, amigos")  # fmt: skip
 
 
 def _protocol_arguments(b) -> None:
@@ -451,9 +456,12 @@ def _flat(values):
 def _run_options(b, args):
     """The run options, checked by the benchmark's one check of them
     (:func:`~skemotion.benchmark._options.check_options`); a bad one is a usage error."""
+    from .benchmark import MODALITY_MODELS
     from .benchmark._options import DEFAULTS, OptionError, check_options
 
     given = {name: getattr(args, name, None) for name in DEFAULTS}
+    if given["models"] is None and MODALITY_MODELS.get(args.modality) is not None:
+        given["models"] = list(MODALITY_MODELS[args.modality])
     if given["n_jobs"] is None and args.scheduler is not None:
         given["n_jobs"] = -1  # every worker of the cluster
     try:
@@ -488,6 +496,28 @@ def _check_args(b, args):
     if options.protocol == "group-kfold" and synthetic and (args.n_subjects or 6) < k:
         b.error(f"argument --n-splits: group-kfold with {k} folds needs at least {k} "
                 f"subjects; --n-subjects is {args.n_subjects or 6}")  # fmt: skip
+    from .benchmark import MODALITY_MODELS
+
+    ecg_models = {m for key in ("ecg", "fusion") for m in MODALITY_MODELS[key]}
+    needing_ecg = [m for m in options.models if m in ecg_models]
+    if args.modality == "eeg" and needing_ecg:
+        b.error(f"argument --models: {needing_ecg[0]} reads the ECG beside the EEG; add "
+                "--modality ecg or --modality fusion")  # fmt: skip
+    if args.modality != "eeg":
+        with_ecg = ["synthetic", *_MODALITY_DATA[args.modality]]
+        if args.dataset not in with_ecg:
+            b.error(f"argument --modality: {args.modality} needs EEG and ECG in the same "
+                    f"windows; --dataset {args.dataset} has no ECG beside its EEG (datasets "
+                    f"with both: {', '.join(with_ecg)})")  # fmt: skip
+        if options.protocol == "cross-dataset":
+            b.error(f"argument --modality: {args.modality} is not for the cross-dataset "
+                    "protocol (EEG corpora only)")  # fmt: skip
+        if any(a != "none" for a in options.align):
+            b.error(f"argument --align: the alignments are for EEG; --modality "
+                    f"{args.modality} runs without them")  # fmt: skip
+        if args.montage is not None and args.montage != "emotiv14":
+            b.error(f"argument --montage: the synthetic EEG + ECG corpus of --modality "
+                    f"{args.modality} has the emotiv14 montage")  # fmt: skip
     _check_sizes(b, args, options.protocol)
     if args.scheduler is not None and options.n_jobs == 1:
         b.error("argument --n-jobs: 1 would run every fold here, not on --scheduler; omit it "
@@ -497,6 +527,15 @@ def _check_args(b, args):
 
 #: the synthetic corpus: windows per subject (3 classes x 2 trials x 10 windows)
 _SYNTHETIC_WINDOWS_PER_SUBJECT = 60
+
+
+#: ``--modality``: what each dataset loads for ``ecg`` and ``fusion`` (its loader's keyword
+#: arguments; None: the dataset has no EEG + ECG windows); ``eeg`` loads as always
+_MODALITY_DATA = {
+    "eeg": None,
+    "ecg": {"dreamer": {"modality": "all"}, "amigos": {"modality": "all"}},
+    "fusion": {"dreamer": {"modality": "all"}, "amigos": {"modality": "all"}},
+}
 
 
 def _memory_bytes() -> int | None:
@@ -565,22 +604,40 @@ def _description(args, options) -> dict:
         desc = {"dataset": "synthetic",
                 "montage": "+".join(SYNTHETIC_MONTAGES) if cross else args.montage or "emotiv14",
                 **_synthetic_kwargs(args), "data_seed": args.data_seed or 0,
-                "window_seconds": args.window_seconds or 2.0}  # fmt: skip
+                "window_seconds": args.window_seconds or _default_seconds(args)}  # fmt: skip
         if cross:
             desc["harmonized"] = "128 Hz, common channels"
+        if args.modality != "eeg":
+            desc["modality"] = args.modality
         return desc
-    return {
+    desc = {
         "dataset": args.dataset,
         "data_path": str(args.data_path.resolve()),
         "subjects": None if args.subjects is None else _flat(args.subjects),
         "window_seconds": args.window_seconds,
     }
+    if args.modality != "eeg":
+        desc["modality"] = args.modality
+    return desc
+
+
+def _default_seconds(args) -> float:
+    """The synthetic window length: 2 s, 4 s for the EEG + ECG corpus (heart beats for HRV)."""
+    return 2.0 if args.modality == "eeg" else 4.0
 
 
 def _load_synthetic(args):
-    from .datasets import make_eeg_emotion
+    from .datasets import make_eeg_emotion, make_multimodal_emotion
 
     montage = args.montage or "emotiv14"
+    if args.modality != "eeg":
+        kwargs = _synthetic_kwargs(args)
+        effect = kwargs.pop("effect_size")
+        kwargs.setdefault("window_seconds", _default_seconds(args))
+        return make_multimodal_emotion(
+            montage, random_state=args.data_seed or 0, eeg_effect_size=effect,
+            ecg_effect_size=effect, **kwargs,
+        )  # fmt: skip
     return make_eeg_emotion(montage, random_state=args.data_seed or 0, **_synthetic_kwargs(args))
 
 
@@ -598,7 +655,8 @@ def _load_cross_dataset(args):
 def _load_real(b, args):
     from .datasets import LOADERS, DatasetFormatError
 
-    kwargs = {"verbose": not args.quiet}
+    kwargs = {"verbose": not args.quiet, **(_MODALITY_DATA[args.modality] or {}).get(
+        args.dataset, {})}  # fmt: skip
     if args.subjects is not None:
         kwargs["subjects"] = _flat(args.subjects)
     if args.window_seconds is not None:
@@ -708,7 +766,8 @@ def _run(b, args, argv, options, desc, client):
         return run_benchmark(
             X, y, groups, np.asarray(data.trials), sfreq=data.sfreq, **options.kwargs(),
             domains=domains, class_names=[str(c) for c in data.target_names],
-            ch_names=list(data.ch_names), output=args.output, overwrite=args.overwrite,
+            ch_names=list(data.ch_names), ch_types=data.get("ch_types"), output=args.output,
+            overwrite=args.overwrite,
             plots=not args.no_plots, description=desc, command=shlex.join(["skemotion", *argv]),
             progress=not args.quiet, log=lambda line: print(line, flush=True),
         )  # fmt: skip

@@ -241,16 +241,33 @@ def test_registry_adds_a_model_in_one_call(data):
     assert resolve_models(["none"]) == ["majority", "de_lr"]
 
 
-@pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if not s.baseline])
+#: the classical ECG and fusion models of --modality (no training epochs, no recipe)
+_CLASSICAL = ("hrv_lr", "fusion_early", "fusion_late")
+_DEEP_MODELS = [n for n, s in REGISTRY.items() if not s.baseline and n not in _CLASSICAL]
+
+
+def _ctx_for(name, **kw):
+    """A context for model ``name``: EEG, or EEG + one ECG lead for the ECG model."""
+    ecg = name == "sslecg"
+    names = [*EMOTIV14, "ECG"] if ecg else list(EMOTIV14)
+    types = ["eeg"] * 14 + ["ecg"] if ecg else None
+    return BenchmarkContext(sfreq=128.0, n_channels=len(names), n_times=256, n_classes=3,
+                            ch_names=names, ch_types=types, **kw)  # fmt: skip
+
+
+def _final(model):
+    """The estimator of a model, after its channel selection (a Pipeline) if any."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+@pytest.mark.parametrize("name", _DEEP_MODELS)
 def test_every_model_takes_epochs_device_precision_and_seed(name):
-    ctx = BenchmarkContext(sfreq=128.0, n_channels=14, n_times=256, n_classes=3, epochs=3,
-                           device="cpu", precision="bf16", random_state=7,
-                           ch_names=list(EMOTIV14))  # fmt: skip
-    params = REGISTRY[name](ctx).get_params()
+    ctx = _ctx_for(name, epochs=3, device="cpu", precision="bf16", random_state=7)
+    params = _final(REGISTRY[name](ctx)).get_params()
     assert (params["max_epochs"], params["device"], params["precision"]) == (3, "cpu", "bf16")
     assert params["random_state"] == 7
     # without --epochs a model keeps a budget of its own (never 0, never silently 1)
-    own = REGISTRY[name](BenchmarkContext(128.0, 14, 256, 3, ch_names=list(EMOTIV14)))
+    own = _final(REGISTRY[name](_ctx_for(name)))
     assert own.get_params()["max_epochs"] >= 10
 
 
@@ -425,10 +442,10 @@ def test_plots_written_or_skipped_with_a_note(data, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
-@pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if not s.baseline])
+@pytest.mark.parametrize("name", _DEEP_MODELS)
 def test_recipes_set_the_cross_subject_options_of_every_deep_model(name, recipe):
-    ctx = BenchmarkContext(128.0, 14, 256, 3, ch_names=list(EMOTIV14), recipe=recipe)
-    params = REGISTRY[name](ctx).get_params()
+    ctx = _ctx_for(name, recipe=recipe)
+    params = _final(REGISTRY[name](ctx)).get_params()
     on = {
         "subject_adversarial": params["subject_adversarial"] > 0,
         "adapt_bn": params["adapt_bn"] == "batch",

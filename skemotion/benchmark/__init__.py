@@ -18,6 +18,7 @@ from ._options import PRECISIONS
 from ._protocols import PROTOCOLS, Fold, check_folds, make_folds
 from ._registry import (
     BASELINES,
+    MODALITY_MODELS,
     MODELS,
     RECIPES,
     REGISTRY,
@@ -35,6 +36,7 @@ from ._store import BenchmarkInputError, ResultsMismatchError, read_results
 __all__ = [
     "ALIGNMENTS",
     "BASELINES",
+    "MODALITY_MODELS",
     "MODELS",
     "PRECISIONS",
     "PROTOCOLS",

@@ -29,6 +29,7 @@ __all__ = [
     "RECIPES",
     "REGISTRY",
     "BenchmarkContext",
+    "MODALITY_MODELS",
     "ModelSpec",
     "recipe_options",
     "register_model",
@@ -65,6 +66,11 @@ class BenchmarkContext:
         Shrinkage of the Euclidean alignment's reference covariances (``--align euclidean``):
         needed when a subject's covariance is singular (average-referenced data, e.g. DEAP's
         preprocessed copy: rank 31 of 32 channels).
+    ch_types : list of str or None, default=None
+        MNE type of every channel (``skemotion benchmark --modality ecg|fusion``: EEG and ECG
+        in one window). When the data hold other types than EEG, the EEG models read the EEG
+        channels only (a :class:`~skemotion.features.PickChannels` step first), the ECG
+        models the ECG channels; None or EEG only: the models see every channel.
 
     Examples
     --------
@@ -86,6 +92,7 @@ class BenchmarkContext:
     ch_names: list | None = None
     recipe: str = "default"
     shrinkage: float = 0.0
+    ch_types: list | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,51 @@ def recipe_options(ctx: BenchmarkContext) -> dict:
     return out
 
 
+def _mixed(ctx: BenchmarkContext) -> bool:
+    """Whether the data hold channels of other types than EEG."""
+    return ctx.ch_types is not None and any(t != "eeg" for t in ctx.ch_types)
+
+
+def _picked(ctx: BenchmarkContext, kind: str, steps: list, name: str):
+    """``steps`` as a Pipeline, after a :class:`PickChannels` of type ``kind`` when the data
+    hold several types (for EEG models on EEG-only data, the steps alone, unchanged)."""
+    from sklearn.pipeline import Pipeline
+
+    from ..features import PickChannels
+
+    if kind == "eeg" and not _mixed(ctx):
+        return steps[0][1] if len(steps) == 1 else Pipeline(steps)
+    if ctx.ch_types is None or kind not in ctx.ch_types:
+        found = "no channel types" if ctx.ch_types is None else sorted(set(ctx.ch_types))
+        raise ValueError(
+            f"{name} reads the {kind.upper()} channels; the data have {found} (skemotion "
+            "benchmark --modality ecg or fusion loads the ECG beside the EEG)"
+        )
+    pick = PickChannels(types=kind, ch_types=list(ctx.ch_types), ch_names=ctx.ch_names)
+    return Pipeline([("pick", pick), *steps])
+
+
+def _eeg_names(ctx: BenchmarkContext):
+    if ctx.ch_names is None or not _mixed(ctx):
+        return ctx.ch_names
+    return [c for c, t in zip(ctx.ch_names, ctx.ch_types) if t == "eeg"]
+
+
+def _hrv(ctx: BenchmarkContext) -> list:
+    """HRV features of the ECG: NaN where a window is too short for one, imputed, log1p."""
+    import numpy as np
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import FunctionTransformer
+
+    from ..features import HRVFeatures
+
+    return [
+        ("hrv", HRVFeatures(sfreq=ctx.sfreq)),
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+        ("log", FunctionTransformer(np.log1p)),
+    ]
+
+
 def _majority(ctx: BenchmarkContext):
     from sklearn.dummy import DummyClassifier
 
@@ -312,13 +364,70 @@ def _de_lr(ctx: BenchmarkContext):
 
     from ..features import DifferentialEntropy
 
+    steps = [
+        ("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True)),
+        ("scale", StandardScaler()),
+        ("lr", LogisticRegression(max_iter=2000)),
+    ]
+    return Pipeline(steps) if not _mixed(ctx) else _picked(ctx, "eeg", steps, "de_lr")
+
+
+def _hrv_lr(ctx: BenchmarkContext):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    steps = [*_hrv(ctx), ("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=2000))]
+    return _picked(ctx, "ecg", steps, "hrv_lr")
+
+
+def _fusion_features(ctx: BenchmarkContext):
+    from sklearn.pipeline import FeatureUnion
+
+    from ..features import DifferentialEntropy
+
+    de = [("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True))]
+    return FeatureUnion(
+        [
+            ("eeg", _picked(ctx, "eeg", de, "fusion")),
+            ("ecg", _picked(ctx, "ecg", _hrv(ctx), "fusion")),
+        ]
+    )
+
+
+def _fusion_early(ctx: BenchmarkContext):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if not _mixed(ctx):
+        _picked(ctx, "ecg", [], "fusion_early")  # the error: no ECG
     return Pipeline(
         [
-            ("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True)),
+            ("features", _fusion_features(ctx)),
             ("scale", StandardScaler()),
             ("lr", LogisticRegression(max_iter=2000)),
         ]
     )
+
+
+def _fusion_late(ctx: BenchmarkContext):
+    from sklearn.ensemble import VotingClassifier
+
+    if not _mixed(ctx):
+        _picked(ctx, "ecg", [], "fusion_late")  # the error: no ECG
+    return VotingClassifier([("eeg", _de_lr(ctx)), ("ecg", _hrv_lr(ctx))], voting="soft")
+
+
+def _sslecg(ctx: BenchmarkContext):
+    """SSL-ECG fine-tuned on the ECG channels, its encoder pre-trained in fit (no labels) at a
+    CPU width (8, 16, 32 filters)."""
+    from ..classifiers import SSLECGClassifier
+
+    clf = SSLECGClassifier(
+        sfreq=ctx.sfreq, target_sfreq=None, n_filters=(8, 16, 32), pretrain_epochs=5,
+        head_units=(), **_deep_options(ctx),
+    )  # fmt: skip
+    return _picked(ctx, "ecg", [("sslecg", clf)], "sslecg")
 
 
 def _deep_options(ctx: BenchmarkContext, budget: dict | None = None) -> dict:
@@ -337,13 +446,15 @@ def _deep_options(ctx: BenchmarkContext, budget: dict | None = None) -> dict:
 def _eegnet(ctx: BenchmarkContext):
     from ..classifiers import EEGNetClassifier
 
-    return EEGNetClassifier(kernel_length=max(2, int(ctx.sfreq // 2)), **_deep_options(ctx))
+    clf = EEGNetClassifier(kernel_length=max(2, int(ctx.sfreq // 2)), **_deep_options(ctx))
+    return _picked(ctx, "eeg", [("eegnet", clf)], "eegnet")
 
 
 def _tsstdn(ctx: BenchmarkContext):
     from ..classifiers import TSSTDNClassifier
 
-    return TSSTDNClassifier(sfreq=ctx.sfreq, **_deep_options(ctx))
+    clf = TSSTDNClassifier(sfreq=ctx.sfreq, **_deep_options(ctx))
+    return _picked(ctx, "eeg", [("tsstdn", clf)], "tsstdn")
 
 
 def _own_budget(ctx: BenchmarkContext) -> dict:
@@ -356,9 +467,10 @@ def _sstemotionnet(ctx: BenchmarkContext):
 
     if ctx.ch_names is None:
         raise ValueError("sstemotionnet needs the channel names of the data (ctx.ch_names).")
-    return SSTEmotionNetClassifier(
-        ch_names=list(ctx.ch_names), sfreq=ctx.sfreq, **_deep_options(ctx)
+    clf = SSTEmotionNetClassifier(
+        ch_names=list(_eeg_names(ctx)), sfreq=ctx.sfreq, **_deep_options(ctx)
     )
+    return _picked(ctx, "eeg", [("sstemotionnet", clf)], "sstemotionnet")
 
 
 def _gruxnet(ctx: BenchmarkContext):
@@ -377,7 +489,8 @@ def _gruxnet(ctx: BenchmarkContext):
     size = dict(filters=(32, 64, 128), gru_hidden=128, head_units=(256, 128),
                 stft_shape=(129, 126), lr_schedule="cosine") if on_gpu else {}  # fmt: skip
     budget = _own_budget(ctx) or ({"max_epochs": 30} if on_gpu else {})
-    return GRUXNetClassifier(**size, sfreq=ctx.sfreq, **_deep_options(ctx, budget))
+    clf = GRUXNetClassifier(**size, sfreq=ctx.sfreq, **_deep_options(ctx, budget))
+    return _picked(ctx, "eeg", [("gruxnet", clf)], "gruxnet")
 
 
 register_model("majority", _majority, label="majority class", baseline=True)
@@ -389,3 +502,18 @@ if importlib.util.find_spec("skemotion.classifiers.sstemotionnet") is not None:
     register_model("sstemotionnet", _sstemotionnet, label="SST-EmotionNet", default=False)
 if importlib.util.find_spec("skemotion.classifiers.gruxnet") is not None:
     register_model("gruxnet", _gruxnet, label="GRU-XNet", default=False)
+# the ECG and EEG + ECG models (skemotion benchmark --modality ecg or fusion)
+register_model("hrv_lr", _hrv_lr, label="HRV + logistic regression (ECG)", default=False)
+register_model("sslecg", _sslecg, label="SSL-ECG fine-tuned (ECG)", default=False)
+register_model("fusion_early", _fusion_early, label="early fusion: DE + HRV, one LR",
+               default=False)  # fmt: skip
+register_model("fusion_late", _fusion_late, label="late fusion: soft vote of DE + LR and "
+               "HRV + LR", default=False)  # fmt: skip
+
+#: the models of ``skemotion benchmark --modality``: what each runs by default (the baselines
+#: majority and de_lr run too; de_lr reads the EEG channels, the EEG reference of the others)
+MODALITY_MODELS = {
+    "eeg": None,  # the default models
+    "ecg": ("hrv_lr", "sslecg"),
+    "fusion": ("hrv_lr", "fusion_early", "fusion_late"),
+}

@@ -170,8 +170,9 @@ class BenchmarkResult:
 def run_benchmark(
     X, y, groups, trials, *, sfreq, models=None, protocol="loso", n_splits=None, seeds=(0,),
     align=("none",), recipe="default", shrinkage=0.0, epochs=None, device="auto", precision="32",
-    n_jobs=1, max_folds=None, domains=None, class_names=None, ch_names=None, output=None,
-    overwrite=False, plots=True, description=None, command=None, progress=False, log=None,
+    n_jobs=1, max_folds=None, domains=None, class_names=None, ch_names=None, ch_types=None,
+    output=None, overwrite=False, plots=True, description=None, command=None, progress=False,
+    log=None,
 ) -> BenchmarkResult:  # fmt: skip
     """Benchmark the models and the baselines on the same trial-safe folds.
 
@@ -217,6 +218,10 @@ def run_benchmark(
         Names of the sorted classes, for the plots.
     ch_names : list of str, optional
         Channel names (models that place electrodes on the scalp need them).
+    ch_types : list of str, optional
+        MNE type of every channel (EEG and ECG in one window): the EEG models then read the
+        EEG channels, the ECG and fusion models (``hrv_lr``, ``sslecg``, ``fusion_early``,
+        ``fusion_late``) the ECG; see :class:`BenchmarkContext`.
     output : path-like, optional
         Folder of the results; a run continues from the folds it already holds.
     overwrite : bool, default=False
@@ -259,7 +264,7 @@ def run_benchmark(
         check_output_paths(output, plots)
     # the output folder is this run's until it returns or fails
     with ResultStore(output, _config(options, data, description), overwrite=overwrite) as store:
-        arms = _models(store, options, data, ch_names)
+        arms = _models(store, options, data, ch_names, ch_types)
         _run(store, options, data, arms, folds, command=command, progress=progress, log=log)
         report = _report(store, options, data, _requested(options, arms, folds),
                          n_total=n_folds_total, class_names=class_names)  # fmt: skip
@@ -358,7 +363,7 @@ class _Arms:
     descriptions: dict
 
 
-def _context(options, data: _Data, ch_names) -> BenchmarkContext:
+def _context(options, data: _Data, ch_names, ch_types=None) -> BenchmarkContext:
     return BenchmarkContext(
         sfreq=data.sfreq,
         n_channels=data.X.shape[1],
@@ -371,13 +376,14 @@ def _context(options, data: _Data, ch_names) -> BenchmarkContext:
         ch_names=None if ch_names is None else [str(c) for c in ch_names],
         recipe=options.recipe,
         shrinkage=options.shrinkage,
+        ch_types=None if ch_types is None else [str(t) for t in ch_types],
     )
 
 
-def _models(store: ResultStore, options, data: _Data, ch_names) -> _Arms:
+def _models(store: ResultStore, options, data: _Data, ch_names, ch_types=None) -> _Arms:
     """Every arm built once per seed; its parameters checked against the output's record."""
     keys = [(n, a) for a in options.align for n in options.models]
-    models = build_arms(keys, options.seeds, _context(options, data, ch_names))
+    models = build_arms(keys, options.seeds, _context(options, data, ch_names, ch_types))
     descriptions = {}
     for name, align in keys:
         est = models[(name, align, options.seeds[0])].estimator
