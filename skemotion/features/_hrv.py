@@ -71,7 +71,17 @@ def _r_peak_mask(x, sfreq, *, band=(5.0, 15.0), refractory=0.25, threshold=0.3):
     # QRS above 30 bpm), so that a single large ectopic beat or artefact does not raise it
     block = max(int(round(2 * sfreq)), 1)
     n_blocks = -(-T // block)
-    padded = np.pad(mwi, ((0, 0), (0, n_blocks * block - T)), mode="edge")
+    # the first and last 0.25 s are left out of the level: a QRS cut by the window's edge,
+    # mirrored by the zero-phase filter's padding, gives an energy several times a whole QRS's,
+    # which would raise the threshold over the whole 2-s block (and its neighbours) and hide
+    # the beats there; candidates at the edges are still detected
+    edge = min(int(round(0.25 * sfreq)), T // 4)
+    inner = mwi
+    if edge > 0:
+        inner = mwi.copy()
+        inner[:, :edge] = inner[:, edge : edge + 1]
+        inner[:, T - edge :] = inner[:, T - edge - 1 : T - edge]
+    padded = np.pad(inner, ((0, 0), (0, n_blocks * block - T)), mode="edge")
     level = padded.reshape(m, n_blocks, block).max(axis=-1)
     level = ndimage.median_filter(level, size=(1, min(5, n_blocks)), mode="nearest")
     thr = threshold * np.repeat(level, block, axis=-1)[:, :T]
