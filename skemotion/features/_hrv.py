@@ -113,8 +113,10 @@ def detect_r_peaks(x, sfreq: float, *, refractory: float = 0.25, threshold: floa
     Pan-Tompkins-style: 5-15 Hz zero-phase band-pass, derivative, squaring, 150 ms
     moving-window integration; local maxima separated by at least ``refractory`` seconds and
     above ``threshold`` times a local level (median over ~10 s of the 2-s block maxima) are
-    QRS complexes; each is placed at the largest absolute deflection of the 0.5-40 Hz filtered
-    ECG within 100 ms. All windows are processed at once.
+    QRS complexes (the first and last 0.25 s of a window are left out of the level: a QRS cut
+    by the window's edge would raise it and hide the beats of the window); each is placed at
+    the largest absolute deflection of the 0.5-40 Hz filtered ECG within 100 ms. All windows
+    are processed at once.
 
     Parameters
     ----------
