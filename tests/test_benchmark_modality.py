@@ -89,6 +89,17 @@ def test_fusion_on_dreamer_reads_eeg_and_ecg(tmp_path, capsys):
     assert set(pd.read_csv(out / "results.csv")["model"]) >= {"hrv_lr", "fusion_early"}
 
 
+def test_an_eeg_deep_model_on_mixed_data_gets_the_subjects_of_its_recipe(tmp_path):
+    # behind PickChannels, EEGNet still receives the subjects its adversary needs
+    out = tmp_path / "adv"
+    argv = ["benchmark", "--modality", "fusion", "--models", "eegnet", "--recipe", "adversarial",
+            "--epochs", "1", "--n-subjects", "3", "--max-folds", "1", "--device", "cpu",
+            "--output", str(out), *QUIET]  # fmt: skip
+    assert main(argv) == 0
+    res = pd.read_csv(out / "results.csv")
+    assert "eegnet" in set(res["model"])
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

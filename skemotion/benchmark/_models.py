@@ -99,12 +99,15 @@ def param(description: dict, suffix: str):
 
 def _fit_params(est, align: str, groups) -> dict:
     """``fit`` arguments of a fold: the subjects, to the aligner and to a subject adversary."""
-    params, final = {}, est
+    params, final, prefix = {}, est, ""
     if align != "none":  # Pipeline([("align", ...), ("model", est)])
         params["align__groups"] = groups
-        final = est.named_steps["model"]
+        final, prefix = est.named_steps["model"], "model__"
+    if hasattr(final, "steps"):  # a channel selection, then the model (mixed EEG + ECG data)
+        name, final = final.steps[-1]
+        prefix += f"{name}__"
     if getattr(final, "subject_adversarial", 0) > 0:
-        params["model__groups" if align != "none" else "groups"] = groups
+        params[prefix + "groups"] = groups
     return params
 
 
