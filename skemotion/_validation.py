@@ -238,9 +238,10 @@ def signal_metadata(estimator, X, arg: str = "X"):
     return X["X"], meta
 
 
-def _first_difference(a: list, b: list) -> str:
+def _first_difference(a: list, b: list, what: str = "names") -> str:
+    """Where two lists of channel names (or types) first differ, for an error message."""
     if len(a) != len(b):
-        return f"{len(a)} names against {len(b)}"
+        return f"{len(a)} {what} against {len(b)}"
     i = next(i for i, (u, v) in enumerate(zip(a, b)) if u != v)
     return f"position {i}: {a[i]!r} against {b[i]!r}"
 

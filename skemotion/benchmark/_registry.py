@@ -357,65 +357,47 @@ def _majority(ctx: BenchmarkContext):
     return DummyClassifier(strategy="most_frequent")
 
 
-def _de_lr(ctx: BenchmarkContext):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from ..features import DifferentialEntropy
-
-    steps = [
-        ("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True)),
-        ("scale", StandardScaler()),
-        ("lr", LogisticRegression(max_iter=2000)),
-    ]
-    return Pipeline(steps) if not _mixed(ctx) else _picked(ctx, "eeg", steps, "de_lr")
-
-
-def _hrv_lr(ctx: BenchmarkContext):
+def _lr_steps() -> list:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    steps = [*_hrv(ctx), ("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=2000))]
-    return _picked(ctx, "ecg", steps, "hrv_lr")
+    return [("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=2000))]
 
 
-def _fusion_features(ctx: BenchmarkContext):
-    from sklearn.pipeline import FeatureUnion
-
+def _de(ctx: BenchmarkContext) -> list:
     from ..features import DifferentialEntropy
 
-    de = [("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True))]
-    return FeatureUnion(
-        [
-            ("eeg", _picked(ctx, "eeg", de, "fusion")),
-            ("ecg", _picked(ctx, "ecg", _hrv(ctx), "fusion")),
-        ]
-    )
+    return [("de", DifferentialEntropy(sfreq=ctx.sfreq, flatten=True))]
+
+
+def _de_lr(ctx: BenchmarkContext, name: str = "de_lr"):
+    return _picked(ctx, "eeg", [*_de(ctx), *_lr_steps()], name)
+
+
+def _hrv_lr(ctx: BenchmarkContext, name: str = "hrv_lr"):
+    return _picked(ctx, "ecg", [*_hrv(ctx), *_lr_steps()], name)
 
 
 def _fusion_early(ctx: BenchmarkContext):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
-    if not _mixed(ctx):
-        _picked(ctx, "ecg", [], "fusion_early")  # the error: no ECG
-    return Pipeline(
+    name = "fusion_early"
+    features = FeatureUnion(
         [
-            ("features", _fusion_features(ctx)),
-            ("scale", StandardScaler()),
-            ("lr", LogisticRegression(max_iter=2000)),
+            ("eeg", _picked(ctx, "eeg", _de(ctx), name)),
+            ("ecg", _picked(ctx, "ecg", _hrv(ctx), name)),
         ]
     )
+    return Pipeline([("features", features), *_lr_steps()])
 
 
 def _fusion_late(ctx: BenchmarkContext):
     from sklearn.ensemble import VotingClassifier
 
-    if not _mixed(ctx):
-        _picked(ctx, "ecg", [], "fusion_late")  # the error: no ECG
-    return VotingClassifier([("eeg", _de_lr(ctx)), ("ecg", _hrv_lr(ctx))], voting="soft")
+    name = "fusion_late"
+    return VotingClassifier(
+        [("eeg", _de_lr(ctx, name)), ("ecg", _hrv_lr(ctx, name))], voting="soft"
+    )
 
 
 def _sslecg(ctx: BenchmarkContext):

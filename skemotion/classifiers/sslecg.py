@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .._training import seed_from_random_state
 from .._validation import Interval, check_is_fitted
 from ..models.sslecg import SSLECGClassifierNet
 from ..ssl import SSLECGEncoder, preprocess_ecg
@@ -258,9 +259,7 @@ class SSLECGClassifier(DeepClassifierBase):
     def _fit_state(self, X, y, extras):
         if self.encoder is not None:
             return {"encoder_": self.encoder}
-        seed = self.random_state
-        if not (seed is None or isinstance(seed, numbers.Integral)):
-            seed = int(np.random.RandomState(seed).randint(2**31 - 1))
+        seed = seed_from_random_state(self.random_state)
         encoder = SSLECGEncoder(
             sfreq=self.sfreq,
             target_sfreq=self.target_sfreq,

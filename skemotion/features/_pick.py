@@ -7,7 +7,13 @@ from numbers import Integral
 import numpy as np
 
 from .._montages import MONTAGES
-from .._validation import StrOptions, _source, check_is_fitted
+from .._validation import (
+    StrOptions,
+    _first_difference,
+    _montage_names,
+    _source,
+    check_is_fitted,
+)
 from ._backend import is_torch
 from ._base import SignalTransformerMixin, like_input
 
@@ -30,13 +36,6 @@ def _carried_types(X) -> list[str] | None:
     if source == "dataset" and X.get("ch_types") is not None:
         return [str(t) for t in X["ch_types"]]
     return None
-
-
-def _first_difference(a: list, b: list) -> str:
-    if len(a) != len(b):
-        return f"{len(a)} types against {len(b)}"
-    i = next(i for i, (u, v) in enumerate(zip(a, b)) if u != v)
-    return f"position {i}: {a[i]!r} against {b[i]!r}"
 
 
 def _as_items(value) -> list:
@@ -252,10 +251,7 @@ mne.Epochs or skemotion dataset
         elif self.ch_names is None:
             return None
         else:
-            if isinstance(self.ch_names, str):
-                names = list(MONTAGES[self.ch_names]["ch_names"])
-            else:
-                names = [str(c) for c in _as_items(self.ch_names)]
+            names = _montage_names(self.ch_names)
             where = "argument ch_names"
             if len(names) != n:
                 raise ValueError(
@@ -295,7 +291,7 @@ mne.Epochs or skemotion dataset
         if given is not None and given != carried:
             raise ValueError(
                 f"{_NAME}: the channel types of X ({source}) differ from argument ch_types "
-                f"({_first_difference(carried, given)}); drop ch_types or correct it."
+                f"({_first_difference(carried, given, 'types')}); drop ch_types or correct it."
             )
         return carried
 
@@ -376,7 +372,7 @@ mne.Epochs or skemotion dataset
         if carried is not None and self._ch_types_in is not None and carried != self._ch_types_in:
             raise ValueError(
                 f"{_NAME}: the channel types of X ({_source(X)}) differ from those seen in fit "
-                f"({_first_difference(carried, self._ch_types_in)})."
+                f"({_first_difference(carried, self._ch_types_in, 'types')})."
             )
         if is_torch(X3):
             import torch
