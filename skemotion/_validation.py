@@ -104,8 +104,21 @@ def _promote(estimator, X, arg, ndims):
     )
 
 
+_FINITE_CHUNK = 1 << 22  # values per block of the finite check
+
+
+def _all_finite(X) -> bool:
+    """Whether every value of X is finite, in blocks of windows: no mask of X's size, and a
+    memory-mapped X is read through rather than held."""
+    if np.ndim(X) < 2 or np.size(X) <= _FINITE_CHUNK:
+        return bool(np.isfinite(X).all())
+    n = X.shape[0]
+    per = max(1, _FINITE_CHUNK // max(1, int(np.prod(X.shape[1:]))))
+    return all(np.isfinite(X[i : i + per]).all() for i in range(0, n, per))
+
+
 def _check_finite_ndim(estimator, X, arg):
-    if not np.isfinite(X).all():
+    if not _all_finite(X):
         n_bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
         raise ValueError(
             f"{_name(estimator)}: argument {arg} contains NaN or infinity ({n_bad} values); "

@@ -347,6 +347,10 @@ def _data_arguments(b) -> None:
                    "have, read from --data-path")  # fmt: skip
     d.add_argument("--data-path", type=_existing_path, metavar="PATH",
                    help="your copy of --dataset")  # fmt: skip
+    d.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="window cache folder for --dataset: the first run writes the windows "
+                   "there once, later runs map them from disk instead of reading the dataset "
+                   "(memory bounded by the page cache, not the data size)")  # fmt: skip
     d.add_argument("--subjects", nargs="+", type=_type(check_positive_int), metavar="ID",
                    help="subjects to load from --data-path (ids >= 1, spaces or commas; "
                    "default all)")  # fmt: skip
@@ -475,7 +479,7 @@ def _check_args(b, args):
     names the option (exit status 2). Returns the checked run options."""
     options = _run_options(b, args)
     synthetic = args.dataset == "synthetic"
-    given = [o for o in ("data_path", "subjects") if getattr(args, o) is not None]
+    given = [o for o in ("data_path", "subjects", "cache_dir") if getattr(args, o) is not None]
     if synthetic and given:
         b.error(f"argument --{given[0].replace('_', '-')}: only for a --dataset you have "
                 "(deap, seed, ...), not the synthetic corpus")  # fmt: skip
@@ -661,6 +665,8 @@ def _load_real(b, args):
         kwargs["subjects"] = _flat(args.subjects)
     if args.window_seconds is not None:
         kwargs["window_seconds"] = args.window_seconds
+    if args.cache_dir is not None:
+        kwargs["cache_dir"] = args.cache_dir
     try:
         return LOADERS[args.dataset](args.data_path, **kwargs)
     except (DatasetFormatError, FileNotFoundError, ValueError) as exc:

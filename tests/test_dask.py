@@ -48,3 +48,25 @@ def test_deep_model_on_dask_worker_processes_matches_serial(tmp_path, capsys):
     serial, remote, n_tasks = _run_both(tmp_path, capsys, args, processes=True)
     assert n_tasks >= 3 and len(remote) == 9
     pd.testing.assert_frame_equal(remote[SCORES], serial[SCORES])
+
+
+def test_benchmark_scatters_the_windows_once(tmp_path, monkeypatch):
+    """The windows go to the workers once for the whole run, not with every cross_validate
+    call (two models here, so two calls)."""
+    args = ["benchmark", "--n-subjects", "3", "--models", "none", "--quiet", "--no-plots",
+            "--output", str(tmp_path / "out")]  # fmt: skip
+    sent = []
+    real = distributed.Client.scatter
+
+    def counting(self, data, *a, **kw):
+        items = data if isinstance(data, list | tuple) else [data]
+        sent.extend(getattr(x, "shape", None) for x in items)
+        return real(self, data, *a, **kw)
+
+    monkeypatch.setattr(distributed.Client, "scatter", counting)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                                  processes=False) as cluster:  # fmt: skip
+        with distributed.Client(cluster):
+            assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    windows = [s for s in sent if s is not None and len(s) == 3]
+    assert len(windows) == 1, sent

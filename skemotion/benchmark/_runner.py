@@ -37,6 +37,7 @@ are seeded per fold, so the finished table is the one an uninterrupted run gives
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -52,6 +53,7 @@ import pandas as pd
 import sklearn
 
 from .._validation import check_ids
+from ..datasets._cache import disk_backed
 from ._models import ALIGNMENTS, FoldScorer, build_arms, describe, fold_scores, param
 from ._options import check_options
 from ._protocols import split_folds
@@ -294,7 +296,8 @@ class _Data:
 
 def _check_data(X, y, groups, trials, sfreq) -> _Data:
     f = "run_benchmark"
-    X = np.asarray(X)
+    # a window cache's memory map stays one, and its folds go to disk rather than memory
+    X = disk_backed(X) if isinstance(X, np.memmap) else np.asarray(X)
     if X.ndim != 3:
         raise BenchmarkInputError(f"{f}: argument X must be 3-D; got shape {X.shape}.")
     y, groups, trials = np.asarray(y), np.asarray(groups), np.asarray(trials)
@@ -416,7 +419,7 @@ def _run(store, options, data: _Data, arms: _Arms, folds, *, command, progress, 
     scorer = FoldScorer(data.labels, data.subjects)
     bar = tqdm(total=n_todo, disable=not progress, desc="benchmark", unit="fold")
     try:
-        with watch_sigint() as sigint:
+        with watch_sigint() as sigint, _scattered(data):
             for seed, (name, align), batch in batches:
                 bar.set_postfix_str(
                     f"seed {seed} {name}" + ("" if align == "none" else f"/{align}")
@@ -431,6 +434,21 @@ def _run(store, options, data: _Data, arms: _Arms, folds, *, command, progress, 
                 bar.update(len(batch))
     finally:
         bar.close()
+
+
+@contextlib.contextmanager
+def _scattered(data: _Data):
+    """Under joblib's dask backend, the windows and labels go to every worker once for the
+    whole run (``client.scatter``, broadcast), not with each ``cross_validate`` call."""
+    import joblib
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "DaskDistributedBackend":
+        yield
+        return
+    with joblib.parallel_backend("dask", scatter=[data.X, data.y]):
+        yield
 
 
 def _batches(store, options, arms, folds) -> list:

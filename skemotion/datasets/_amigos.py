@@ -19,6 +19,7 @@ from ._loading import (
     index_files,
     select_subjects,
     warn_skipped,
+    window_cache,
 )
 from ._mne import mne_output
 from ._targets import RatingTarget
@@ -138,6 +139,7 @@ def load_amigos(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load AMIGOS (preprocessed, 128 Hz) as EEG or ECG windows.
 
@@ -177,6 +179,11 @@ def load_amigos(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -222,6 +229,42 @@ def load_amigos(
         ),
     )
     trial_idx = [t for t in range(N_TRIALS) if (1 if t < N_SHORT else 2) in session_ids]
+    options = {
+        "subjects": subject_ids,
+        "sessions": session_ids,
+        "modality": modality,
+        "target": rating,
+        "nan_policy": nan_policy,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    windowing = Windowing(
+        LOADER,
+        SFREQ,
+        window_seconds,
+        overlap,
+        verbose,
+        window_cache(cache_dir, LOADER, [found[s] for s in subject_ids], options),
+    )
+    data = windowing.cached()
+    if data is None:
+        data = _build(windowing, found, subject_ids, session_ids, trial_idx, modality, cols,
+                      ch_names, rating, nan_policy)  # fmt: skip
+    n_dropped = data["n_nan_windows_dropped"]
+    if n_dropped:
+        warnings.warn(
+            f"{LOADER}: left out {n_dropped} of {n_dropped + len(data.y)} windows holding NaN "
+            "(nan_policy='drop').",
+            UserWarning,
+            stacklevel=2,
+        )
+    return as_mne(data)
+
+
+def _build(windowing, found, subject_ids, session_ids, trial_idx, modality, cols, ch_names,
+           rating, nan_policy):  # fmt: skip
+    """Read the selected files and window them (:func:`load_amigos` without a cache hit)."""
+    verbose = windowing.verbose
 
     sources: list[TrialSource] = []
     skipped: list[str] = []
@@ -269,16 +312,7 @@ def load_amigos(
         f"AMIGOS preprocessed {modality.upper()} (128 Hz), participants {subject_ids}, "
         f"sessions {session_ids}, {rating}, nan_policy={nan_policy!r}"
     )
-    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose)
-    n_expected = windowing.count(sources)
-    data = windowing.bunch(sources, ch_names=ch_names, target=rating, about=about)
-    n_dropped = n_expected - len(data.y)
-    if n_dropped:
-        warnings.warn(
-            f"{LOADER}: left out {n_dropped} of {n_expected} windows holding NaN "
-            "(nan_policy='drop').",
-            UserWarning,
-            stacklevel=2,
-        )
-    data["n_nan_windows_dropped"] = n_dropped
-    return as_mne(data)
+    n_dropped = windowing.count(sources) - windowing.count(sources, clean=True)
+    return windowing.bunch(
+        sources, ch_names=ch_names, target=rating, about=about, n_nan_windows_dropped=n_dropped
+    )

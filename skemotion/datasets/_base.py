@@ -73,7 +73,8 @@ def make_dataset_bunch(
     **extra
         Further entries (e.g. ``baseline``) stored in the Bunch as they are.
     """
-    X = np.asarray(X)
+    if not isinstance(X, np.memmap):  # a window cache's file stays a memory map
+        X = np.asarray(X)
     if X.dtype != np.float32:
         X = X.astype(np.float32)
     n = X.shape[0]

@@ -17,6 +17,7 @@ from ._loading import (
     read_py2_pickle,
     remove_baseline,
     select_subjects,
+    window_cache,
 )
 from ._mne import mne_output
 from ._targets import RatingTarget
@@ -133,6 +134,7 @@ def load_deap(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load DEAP (preprocessed Python version) as windows.
 
@@ -172,6 +174,11 @@ def load_deap(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -215,6 +222,26 @@ def load_deap(
         ),
     )
 
+    options = {
+        "subjects": subject_ids,
+        "target": rating,
+        "channels": ch_idx,
+        "baseline": baseline,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    files = [found[s] for s in subject_ids]
+    windowing = Windowing(
+        LOADER,
+        SFREQ,
+        window_seconds,
+        overlap,
+        verbose,
+        window_cache(cache_dir, LOADER, files, options),
+    )
+    hit = windowing.cached()
+    if hit is not None:
+        return as_mne(hit)
     # The first file fixes the per-file layout every other file must share.
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     first = subject_ids[0]
@@ -259,7 +286,6 @@ def load_deap(
     about = (
         f"DEAP preprocessed (128 Hz), {len(subject_ids)} subjects, {rating}, baseline={baseline!r}"
     )
-    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose)
     data = windowing.bunch(
         sources, ch_names=[DEAP40[i] for i in ch_idx], target=rating, about=about
     )

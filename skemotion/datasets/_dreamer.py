@@ -9,7 +9,14 @@ import scipy.io
 
 from .._montages import EMOTIV14
 from ._checks import check_baseline, check_choice, check_ids, check_path, check_verbose
-from ._loading import DatasetFormatError, TrialSource, Windowing, remove_baseline
+from ._loading import (
+    DatasetFormatError,
+    TrialSource,
+    Windowing,
+    cache_hit,
+    remove_baseline,
+    window_cache,
+)
 from ._mne import mne_output
 from ._targets import RatingTarget
 
@@ -107,6 +114,7 @@ def load_dreamer(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load DREAMER (Emotiv EEG at 128 Hz, 2-lead ECG at 256 Hz, or both) as windows.
 
@@ -147,6 +155,11 @@ def load_dreamer(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -176,6 +189,18 @@ def load_dreamer(
     check_baseline(baseline, LOADER)
     verbose = check_verbose(verbose, LOADER)
     file = _find_file(root)
+    options = {
+        "subjects": subject_ids,
+        "modality": modality,
+        "target": rating,
+        "baseline": baseline,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    cache = window_cache(cache_dir, LOADER, [file], options)
+    hit = cache_hit(cache)
+    if hit is not None:
+        return as_mne(hit)
     data, rates, electrodes = _read(file)
 
     n_present = data.shape[1]
@@ -200,6 +225,7 @@ def load_dreamer(
                 window_seconds,
                 overlap,
                 verbose,
+                cache,
             )  # fmt: skip
         )
     if modality == "eeg":
@@ -208,12 +234,12 @@ def load_dreamer(
         sfreq, n_ch, ch_names, mod = rates["ECG_SamplingRate"], 2, ["ECG1", "ECG2"], "ECG"
     sources = _sources(file, data, subject_ids, mod, n_ch, sfreq, rating, baseline)
     about = f"DREAMER {mod} ({sfreq:g} Hz), subjects {subject_ids}, {rating}, baseline={baseline!r}"
-    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose)
+    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, verbose, cache)
     return as_mne(windowing.bunch(sources, ch_names=ch_names, target=rating, about=about))
 
 
 def _load_both(file, data, rates, eeg_names, subject_ids, rating, baseline, window_seconds,
-               overlap, verbose):  # fmt: skip
+               overlap, verbose, cache):  # fmt: skip
     """The ``"all"`` modality: EEG and the ECG resampled to the EEG rate, trial by trial."""
     from scipy.signal import resample_poly
 
@@ -247,7 +273,7 @@ def _load_both(file, data, rates, eeg_names, subject_ids, rating, baseline, wind
         f"DREAMER EEG ({fs_eeg:g} Hz) + ECG ({fs_ecg:g} Hz resampled to {fs_eeg:g} Hz), "
         f"subjects {subject_ids}, {rating}, baseline={baseline!r}"
     )
-    windowing = Windowing(LOADER, fs_eeg, window_seconds, overlap, verbose)
+    windowing = Windowing(LOADER, fs_eeg, window_seconds, overlap, verbose, cache)
     return windowing.bunch(
         sources, ch_names=[*eeg_names, "ECG1", "ECG2"], target=rating, about=about
     )

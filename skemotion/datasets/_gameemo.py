@@ -18,6 +18,7 @@ from ._loading import (
     present_pairs,
     select_subjects,
     warn_missing,
+    window_cache,
 )
 from ._mne import mne_output
 from ._targets import ClassCodes
@@ -119,6 +120,7 @@ def load_gameemo(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load GAMEEMO (preprocessed CSV, 14 Emotiv channels, 128 Hz) as windows.
 
@@ -147,6 +149,11 @@ def load_gameemo(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -198,6 +205,24 @@ def load_gameemo(
         ),
     )
     warn_missing(LOADER, "game file(s)", absent)
+    options = {
+        "subjects": subject_ids,
+        "games": game_ids,
+        "target": target,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    windowing = Windowing(
+        LOADER,
+        SFREQ,
+        window_seconds,
+        overlap,
+        False,
+        window_cache(cache_dir, LOADER, [found[k] for k in keys], options),
+    )
+    hit = windowing.cached()
+    if hit is not None:
+        return as_mne(hit)
     sources = []
     for s, g in tqdm(keys, desc=LOADER, unit="file", disable=not verbose, leave=False):
         x = read_gameemo_csv(found[(s, g)])
@@ -208,6 +233,5 @@ def load_gameemo(
         f"GAMEEMO preprocessed EEG (128 Hz), subjects {subject_ids}, games "
         f"{game_ids or 'present'}, target={target!r}"
     )
-    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap)
     data = windowing.bunch(sources, ch_names=GAMEEMO14, target=classes, about=about)
     return as_mne(data)

@@ -13,6 +13,7 @@ concatenation (which would need twice ``X``).
 from __future__ import annotations
 
 import mmap
+import os
 import pickle
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 
 from ..features._filtering import subtract_baseline
 from ._base import make_dataset_bunch
+from ._cache import WindowCache
 from ._windowing import n_windows, window_params
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "TrialSource",
     "Windowing",
     "assemble_windows",
+    "cache_hit",
+    "window_cache",
     "index_files",
     "present_pairs",
     "select_subjects",
@@ -80,11 +84,13 @@ def assemble_windows(
     overlap: float,
     y_dtype=np.int64,
     verbose: bool = False,
+    allocate: Callable | None = None,
 ) -> dict:
     """Window every trial of ``sources`` into one float32 array.
 
     ``sources`` is consumed: each entry is replaced by ``None`` once its windows are copied,
-    so the trial's signal can be freed.
+    so the trial's signal can be freed. ``allocate(shape, dtype)``, when given, makes ``X``
+    (the window cache passes a memory-mapped file); by default ``np.empty``.
 
     Returns
     -------
@@ -111,7 +117,7 @@ def assemble_windows(
             f"{loader}: no window of {window_seconds} s fits in the selected data "
             f"({len(sources)} trials); choose a shorter window_seconds or another selection."
         )
-    X = np.empty((total, n_channels, length), dtype=np.float32)
+    X = (allocate or np.empty)((total, n_channels, length), np.float32)
     meta = []
     pos = 0
     bar = tqdm(total=len(sources), desc=loader, unit="trial", disable=not verbose, leave=False)
@@ -175,47 +181,102 @@ def assemble_windows(
 @dataclass(frozen=True)
 class Windowing:
     """How a loader cuts its trials into windows: the loader's name (in messages), the
-    sampling rate, the loader's ``window_seconds`` and ``overlap``, and whether a progress bar
-    runs over the trials while their windows are copied."""
+    sampling rate, the loader's ``window_seconds`` and ``overlap``, whether a progress bar
+    runs over the trials while their windows are copied, and the window cache entry
+    (:class:`~._cache.WindowCache`, None: windows in memory)."""
 
     loader: str
     sfreq: float
     window_seconds: float
     overlap: float
     verbose: bool = False
+    cache: WindowCache | None = None
 
-    def count(self, sources: Iterable[TrialSource]) -> int:
-        """Number of windows in ``sources``, before any window is left out for bad samples."""
+    def count(self, sources: Iterable[TrialSource], *, clean: bool = False) -> int:
+        """Number of windows in ``sources``: all of them, or with ``clean`` those that
+        :func:`assemble_windows` keeps (no ``bad`` sample)."""
         length, step = window_params(
             self.sfreq, self.window_seconds, self.overlap, where=self.loader
         )
-        return sum(n_windows(src.n_samples, length, step) for src in sources)
+        total = 0
+        for src in sources:
+            n = n_windows(src.n_samples, length, step)
+            if clean and n and src.bad is not None and src.bad.any():
+                n = int(_clean_windows(src.bad, n, length, step).sum())
+            total += n
+        return total
+
+    def cached(self) -> Bunch | None:
+        """The dataset from the window cache when it holds a valid entry (None otherwise, and
+        without a cache): a loader calls this before reading any file."""
+        return cache_hit(self.cache)
 
     def bunch(self, sources: list[TrialSource], *, ch_names, target, about: str, **extra) -> Bunch:
         """Window ``sources`` (:func:`assemble_windows`) into the dataset Bunch.
 
         ``target`` gives the class names and the dtype of ``y`` (a ``RatingTarget`` or
         ``ClassCodes``); ``about`` starts the description, which ends with the windowing;
-        ``extra`` entries are stored in the Bunch.
+        ``extra`` entries are stored in the Bunch. With a cache, the windows are written to
+        (or read from) its entry and ``X`` is a read-only ``numpy.memmap``.
         """
-        out = assemble_windows(
-            sources,
-            loader=self.loader,
-            n_channels=len(ch_names),
-            sfreq=self.sfreq,
-            window_seconds=self.window_seconds,
-            overlap=self.overlap,
-            y_dtype=target.y_dtype,
-            verbose=self.verbose,
-        )
-        return make_dataset_bunch(
-            **out,
-            sfreq=self.sfreq,
-            ch_names=ch_names,
-            target_names=target.names,
-            description=f"{about}, {self.window_seconds} s windows, overlap {self.overlap}.",
-            **extra,
-        )
+
+        def assemble(allocate=None):
+            return assemble_windows(
+                sources,
+                loader=self.loader,
+                n_channels=len(ch_names),
+                sfreq=self.sfreq,
+                window_seconds=self.window_seconds,
+                overlap=self.overlap,
+                y_dtype=target.y_dtype,
+                verbose=self.verbose,
+                allocate=allocate,
+            )
+
+        meta = {
+            "sfreq": self.sfreq,
+            "ch_names": list(ch_names),
+            "target_names": list(target.names),
+            "description": f"{about}, {self.window_seconds} s windows, overlap {self.overlap}.",
+            "extra": extra,
+        }
+        if self.cache is not None:
+            return _entry_bunch(self.cache.get_or_build(assemble, meta))
+        return _entry_bunch({**assemble(), "meta": meta})
+
+
+def cache_hit(cache: WindowCache | None) -> Bunch | None:
+    """The dataset of a valid cache entry; None without a cache or entry."""
+    if cache is None:
+        return None
+    entry = cache.open()
+    return None if entry is None else _entry_bunch(entry)
+
+
+def _entry_bunch(entry: dict) -> Bunch:
+    meta = entry["meta"]
+    return make_dataset_bunch(
+        X=entry["X"],
+        y=entry["y"],
+        groups=entry["groups"],
+        trials=entry["trials"],
+        frame=entry["frame"],
+        sfreq=meta["sfreq"],
+        ch_names=meta["ch_names"],
+        target_names=meta["target_names"],
+        description=meta["description"],
+        **meta["extra"],
+    )
+
+
+def window_cache(cache_dir, loader: str, files, options: dict) -> WindowCache | None:
+    """The cache entry of a loader call (None when ``cache_dir`` is None); ``files`` are every
+    file the call reads, ``options`` every argument that changes its windows or labels."""
+    if cache_dir is None:
+        return None
+    if not isinstance(cache_dir, str | os.PathLike):
+        raise ValueError(f"{loader}: cache_dir must be a folder path or None; got {cache_dir!r}.")
+    return WindowCache(cache_dir, loader, files, options)
 
 
 def trial_id(subject: int, session: int, trial: int) -> np.int64:

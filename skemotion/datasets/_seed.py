@@ -19,6 +19,7 @@ from ._loading import (
     present_pairs,
     select_subjects,
     warn_missing,
+    window_cache,
 )
 from ._mne import mne_output
 from ._targets import label_map_codes
@@ -275,7 +276,8 @@ _SEED_IV = _Variant(
 )
 
 
-def _load(variant, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose):
+def _load(variant, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose,
+          cache_dir):  # fmt: skip
     """:func:`load_seed` or :func:`load_seed_iv`, as ``variant`` says."""
     loader = variant.loader
     root = check_path(path, loader)
@@ -289,6 +291,27 @@ def _load(variant, path, subjects, sessions, target, label_map, window_seconds, 
 
     subject_ids, plan, absent = variant.plan(root, subject_ids, session_ids)
     warn_missing(loader, "session file(s)", absent, stacklevel=4)
+    files = [file for _, _, file, _ in plan]
+    if variant is _SEED:
+        files.append(_seed_dir(root) / "label.mat")
+    options = {
+        "subjects": subject_ids,
+        "sessions": session_ids,
+        "classes": classes,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    windowing = Windowing(
+        loader,
+        SFREQ,
+        window_seconds,
+        overlap,
+        verbose,
+        window_cache(cache_dir, loader, files, options),
+    )
+    hit = windowing.cached()
+    if hit is not None:
+        return hit
     sources = []
     for subject, session, file, labels in plan:
         n_trials = len(labels)
@@ -315,7 +338,6 @@ def _load(variant, path, subjects, sessions, target, label_map, window_seconds, 
         f"{variant.title}, subjects {subject_ids}, sessions {session_ids or 'present'}, "
         f"classes {classes.names}"
     )
-    windowing = Windowing(loader, SFREQ, window_seconds, overlap, verbose)
     return windowing.bunch(sources, ch_names=SEED62, target=classes, about=about)
 
 
@@ -330,6 +352,7 @@ def load_seed(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load SEED (``Preprocessed_EEG``, 62 channels, 200 Hz) as windows.
 
@@ -363,6 +386,11 @@ def load_seed(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -389,7 +417,18 @@ def load_seed(
     """
     as_mne = mne_output(return_mne, "load_seed")
     return as_mne(
-        _load(_SEED, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose)
+        _load(
+            _SEED,
+            path,
+            subjects,
+            sessions,
+            target,
+            label_map,
+            window_seconds,
+            overlap,
+            verbose,
+            cache_dir,
+        )  # fmt: skip
     )
 
 
@@ -404,6 +443,7 @@ def load_seed_iv(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load SEED-IV (``eeg_raw_data/{1,2,3}/``, 62 channels, 200 Hz) as windows.
 
@@ -435,6 +475,11 @@ def load_seed_iv(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -453,6 +498,15 @@ def load_seed_iv(
     as_mne = mne_output(return_mne, "load_seed_iv")
     return as_mne(
         _load(
-            _SEED_IV, path, subjects, sessions, target, label_map, window_seconds, overlap, verbose
-        )
+            _SEED_IV,
+            path,
+            subjects,
+            sessions,
+            target,
+            label_map,
+            window_seconds,
+            overlap,
+            verbose,
+            cache_dir,
+        )  # fmt: skip
     )

@@ -18,6 +18,7 @@ from ._loading import (
     index_files,
     read_py2_pickle,
     select_subjects,
+    window_cache,
 )
 from ._mne import mne_output
 from ._targets import ClassCodes
@@ -136,6 +137,7 @@ def load_wesad(
     overlap: float = 0.0,
     verbose: bool = True,
     return_mne: bool = False,
+    cache_dir=None,
 ):
     """Load WESAD chest signals (RespiBAN, 700 Hz; ECG by default) as windows.
 
@@ -166,6 +168,11 @@ def load_wesad(
         Return ``mne.EpochsArray`` (:func:`~skemotion.datasets.to_mne` of the Bunch: signals
         in volts, channel types, 10-05 electrode positions, labels as events, ids and ``frame``
         as metadata) instead of the Bunch. Needs MNE-Python (``pip install "skemotion[mne]"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of an on-disk window cache. The first call writes the windows there once and
+        every call returns ``X`` as a read-only ``numpy.memmap`` of that file, so the windows
+        need not fit in memory; a later call with the same files and options reuses the entry
+        without reading the dataset (see :ref:`scaling`).
 
     Returns
     -------
@@ -206,6 +213,25 @@ def load_wesad(
         f"{LOADER}: no S<n>/S<n>.pkl under {str(root)!r}; expected the WESAD folder.",
         lambda s: f"{LOADER}: subject {s} requested but S{s}/S{s}.pkl is not under {str(root)!r}.",
     )
+    options = {
+        "subjects": subject_ids,
+        "target": target,
+        "channels": channels,
+        "resample": resample,
+        "window_seconds": window_seconds,
+        "overlap": overlap,
+    }
+    windowing = Windowing(
+        LOADER,
+        sfreq,
+        window_seconds,
+        overlap,
+        False,
+        window_cache(cache_dir, LOADER, [found[s] for s in subject_ids], options),
+    )
+    hit = windowing.cached()
+    if hit is not None:
+        return as_mne(hit)
     sources = []
     for s in tqdm(subject_ids, desc=LOADER, unit="file", disable=not verbose, leave=False):
         signal, label = read_wesad_file(found[s], channels)
@@ -223,6 +249,5 @@ def load_wesad(
             del block
         del signal, label
     about = f"WESAD chest {channels} ({sfreq:g} Hz), subjects {subject_ids}, target={target!r}"
-    windowing = Windowing(LOADER, sfreq, window_seconds, overlap)
     data = windowing.bunch(sources, ch_names=channels, target=classes, about=about)
     return as_mne(data)
