@@ -394,3 +394,55 @@ def test_benchmark_folds_of_a_cached_dataset_are_disk_backed(cached_and_plain, m
     assert out["cached"][1] and all(issubclass(t, np.memmap) for t in out["cached"][1])
     assert not any(issubclass(t, np.memmap) for t in out["plain"][1])
 
+
+def _deep_classifiers():
+    from skemotion.classifiers import (
+        GRUXNetClassifier,
+        SSTEmotionNetClassifier,
+        TSSTDNClassifier,
+    )
+
+    train = dict(max_epochs=1, lr=1e-2, batch_size=16, random_state=0, device="cpu")
+    return {
+        "tsstdn": lambda: TSSTDNClassifier(
+            D=1, lstm_hidden=4, Fs=4, Ft=4, n_fft=32, sfreq=200.0, **train
+        ),
+        "gruxnet": lambda: GRUXNetClassifier(
+            filters=(2, 2, 4),
+            gru_hidden=4,
+            n_heads=2,
+            head_units=(8,),
+            stft_shape=(16, 8),
+            n_fft=32,
+            sfreq=200.0,
+            **train,
+        ),  # fmt: skip
+        "sst": lambda: SSTEmotionNetClassifier(
+            "seed62",
+            sfreq=200.0,
+            interpolation="none",
+            grid_size=9,
+            temporal_depth=4,
+            spectral_growth=2,
+            temporal_growth=2,
+            spectral_layers=1,
+            temporal_layers=1,
+            hidden_size=8,
+            **train,
+        ),  # fmt: skip
+    }
+
+
+@pytest.mark.parametrize("name", ["tsstdn", "gruxnet", "sst"])
+def test_deep_classifiers_identical_from_memmap(cached_and_plain, name):
+    cached, plain = cached_and_plain
+    X_mm = cached.X  # slices of a memory map are memory maps
+    make = _deep_classifiers()[name]
+    a = make().fit(X_mm[:80], cached.y[:80])
+    b = make().fit(np.array(plain.X[:80]), plain.y[:80])
+    np.testing.assert_array_equal(a.predict_proba(X_mm[-60:]), b.predict_proba(plain.X[-60:]))
+    if name == "tsstdn":  # its network input is prepared window by window from the file
+        from skemotion.classifiers._base import PerWindow
+
+        assert isinstance(a._prepare(X_mm[:10]), PerWindow)
+        assert not isinstance(b._prepare(plain.X[:10]), PerWindow)

@@ -180,6 +180,52 @@ class _CrossEntropyNet(SkemotionClassifierNet):
         return loss if adversarial is None else loss + adversarial
 
 
+class PerWindow:
+    """A per-window function of windows that stay on disk, computed when a batch reads them.
+
+    A deep classifier whose network input is computed from the windows (a scaling, a
+    spectrogram) prepares it this way for a memory-mapped ``X`` (a window cache), so that
+    training and prediction read their batches from the file instead of holding the prepared
+    input of every window in memory. ``fn`` maps windows ``(k, ...)`` to inputs ``(k, ...)``
+    one window at a time exactly as on a whole array (the classifiers check this: their
+    results from the memory map and from memory are identical).
+    """
+
+    def __init__(self, X, fn):
+        self.X = X
+        self.fn = fn
+        first = fn(X[:1])
+        self.shape = (len(X), *first.shape[1:])
+        self.dtype = first.dtype
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, int | np.integer):
+            return self.fn(self.X[int(idx) : int(idx) + 1])[0]
+        return self.fn(self.X[idx])
+
+
+def is_memory_map(X) -> bool:
+    """Whether X is (a view of) a file's memory map, such as a window cache's ``X``."""
+    return isinstance(X, np.memmap) and X.filename is not None
+
+
+def chunked_std(X: np.ndarray) -> float:
+    """Standard deviation of every value of X in float64: ``np.std`` up to 256 MiB of X, above
+    that two passes over blocks of windows (no float64 copy of a large or memory-mapped X).
+    The choice depends on the size only, so an array and its memory map give the same value."""
+    if X.nbytes <= 1 << 28:
+        return float(np.std(X, dtype=np.float64))
+    step = max(1, (1 << 22) // max(1, X[0].size))
+    blocks = [slice(i, i + step) for i in range(0, X.shape[0], step)]
+    mean = sum(float(X[b].sum(dtype=np.float64)) for b in blocks) / X.size
+    sq = sum(float(np.square(X[b].astype(np.float64) - mean).sum()) for b in blocks)
+    return float(np.sqrt(sq / X.size))
+
+
 def _take(prepared, idx):
     """Windows ``idx`` of prepared inputs (an array or a dict of arrays)."""
     if isinstance(prepared, Mapping):

@@ -22,7 +22,7 @@ from .._validation import (
 from ..features._emg import check_snr_range
 from ..features.functional import emg_contamination
 from ..models.tsstdn import TSSTDN, tsstdn_spectral
-from ._base import DeepClassifierBase, _CrossEntropyNet
+from ._base import DeepClassifierBase, PerWindow, _CrossEntropyNet, chunked_std, is_memory_map
 
 __all__ = ["TSSTDNClassifier"]
 
@@ -392,11 +392,17 @@ class TSSTDNClassifier(DeepClassifierBase):
 
     def _fit_state(self, X, y, extras):
         clean = extras.get("X_clean", X)
-        scale = float(np.std(clean, dtype=np.float64))
+        scale = chunked_std(clean)
         return {"scale_": scale if np.isfinite(scale) and scale > 0 else 1.0}
 
     def _prepare(self, X):
-        return (X / self.scale_).astype(np.float32, copy=False)
+        scale = self.scale_
+
+        def scaled(x):
+            return (x / scale).astype(np.float32, copy=False)
+
+        # a memory-mapped X (window cache) is scaled batch by batch, never copied whole
+        return PerWindow(X, scaled) if is_memory_map(X) else scaled(X)
 
     def _torch_prepare(self):
         scale = float(self.scale_)
@@ -409,9 +415,16 @@ class TSSTDNClassifier(DeepClassifierBase):
             inputs = {"X_clean": prepared}
         # the spectral reconstruction target is fixed: computed once here, not every batch
         # (the network uses min(n_fft, n_times), as TSSTDN does)
-        with torch.no_grad():
-            n_fft = min(self._n_fft(), X.shape[-1])
-            inputs["S_clean"] = tsstdn_spectral(torch.from_numpy(inputs["X_clean"]), n_fft).numpy()
+        n_fft = min(self._n_fft(), X.shape[-1])
+
+        def spectral(x):
+            with torch.no_grad():
+                return tsstdn_spectral(torch.from_numpy(np.ascontiguousarray(x)), n_fft).numpy()
+
+        clean = inputs["X_clean"]
+        inputs["S_clean"] = (
+            PerWindow(clean, spectral) if isinstance(clean, PerWindow) else (spectral(clean))
+        )
         return inputs
 
     def _batch_transform(self):
