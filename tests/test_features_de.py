@@ -217,3 +217,31 @@ def test_de_logistic_regression_pipeline_with_memory(tmp_path, monkeypatch):
     del calls[:]
     pipe.fit(X, y)  # other parameters: no cache hit
     assert calls == [X.shape]
+
+
+def test_large_arrays_are_transformed_in_blocks_with_the_same_values(monkeypatch):
+    """Above _FFT_BLOCK values the FFT runs over blocks of windows (no complex copy of a large
+    or memory-mapped X); the values are those of the whole-array FFT, and of the ideal
+    band-pass reference, to float32 rounding."""
+    import skemotion.features._spectral as spectral
+
+    X = np.random.default_rng(3).standard_normal((37, 3, 128)).astype(np.float32)
+    whole = band_variance(X, SF)
+    calls = []
+    real = spectral._band_variance_fft
+
+    def counting(part, *args):
+        calls.append(len(part))
+        return real(part, *args)
+
+    monkeypatch.setattr(spectral, "_band_variance_fft", counting)
+    monkeypatch.setattr(spectral, "_FFT_BLOCK", 5 * 3 * 128)  # 5 windows per block
+    blocks = band_variance(X, SF)
+    assert calls == [5] * 7 + [2]
+    np.testing.assert_allclose(blocks, whole, rtol=1e-6)
+    for b, (lo, hi) in enumerate([(1, 4), (4, 8), (8, 14), (14, 31), (31, 50)]):
+        f = np.fft.rfftfreq(128, 1 / SF)
+        spec = np.fft.rfft(X.astype(np.float64), axis=-1)
+        spec[..., (f < lo) | (f >= hi)] = 0
+        ref = np.fft.irfft(spec, n=128, axis=-1).var(axis=-1)
+        np.testing.assert_allclose(blocks[..., b], ref, rtol=1e-4, atol=1e-7)

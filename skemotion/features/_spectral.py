@@ -111,16 +111,14 @@ def _band_variance(X, sfreq, bands, method, filter_order, where):
     if method == "filter":
         check_filter_order(filter_order, where, "filter_order")
     if method == "fft":
-        import torch
-
-        Xt, was_numpy = to_torch(X)
-        n_times = Xt.shape[-1]
-        if Xt.numel() == 0:
-            return from_torch(Xt.new_zeros((*Xt.shape[:-1], len(edges))), was_numpy)
-        Z = torch.fft.rfft(Xt, dim=-1)
-        var = _band_sumsq(Z, band_bin_ranges(n_times, sfreq, edges), n_times)
-        var /= float(n_times) ** 2
-        return from_torch(var, was_numpy)
+        if not is_torch(X) and np.ndim(X) >= 2 and np.size(X) > _FFT_BLOCK:
+            # a large array (a memory-mapped cache included) in blocks of windows: the FFT of
+            # the whole of it would be a complex copy as large as X
+            per = max(1, _FFT_BLOCK // int(np.prod(np.shape(X)[1:])))
+            parts = [_band_variance_fft(X[i : i + per], sfreq, edges)
+                     for i in range(0, np.shape(X)[0], per)]  # fmt: skip
+            return np.concatenate(parts)
+        return _band_variance_fft(X, sfreq, edges)
     if method == "filter":
         torch_in = is_torch(X)
         ref = X
@@ -137,6 +135,22 @@ def _band_variance(X, sfreq, bands, method, filter_order, where):
 
             return torch.as_tensor(var, device=ref.device)
         return var
+
+
+_FFT_BLOCK = 1 << 24  # values per block of the FFT of a large numpy X (64 MiB in float32)
+
+
+def _band_variance_fft(X, sfreq, edges):
+    import torch
+
+    Xt, was_numpy = to_torch(X)
+    n_times = Xt.shape[-1]
+    if Xt.numel() == 0:
+        return from_torch(Xt.new_zeros((*Xt.shape[:-1], len(edges))), was_numpy)
+    Z = torch.fft.rfft(Xt, dim=-1)
+    var = _band_sumsq(Z, band_bin_ranges(n_times, sfreq, edges), n_times)
+    var /= float(n_times) ** 2
+    return from_torch(var, was_numpy)
 
 
 def differential_entropy(
