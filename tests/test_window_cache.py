@@ -384,12 +384,23 @@ def test_benchmark_folds_of_a_cached_dataset_are_disk_backed(cached_and_plain, m
         return real_fit(self, X, y)
 
     monkeypatch.setattr(DE, "fit", recording_fit)
+    mapped = []
+    real_transform = DE.transform
+
+    def recording_transform(self, X, **kwargs):
+        mapped.append(getattr(X, "_mmap", None) is not None)  # read from a file, not a copy
+        return real_transform(self, X, **kwargs)
+
+    monkeypatch.setattr(DE, "transform", recording_transform)
     out = {}
     for name, data in (("cached", cached), ("plain", plain)):
         seen.clear()
+        mapped.clear()
         res = run_benchmark(data.X, data.y, data.groups, data.trials, sfreq=data.sfreq,
                             models=["none"], plots=False, progress=False)  # fmt: skip
         out[name] = (res.folds[["model", "fold", "balanced_accuracy"]], list(seen))
+        if name == "cached":  # the scorer predicts each subject's windows from the file
+            assert mapped and all(mapped)
     np.testing.assert_array_equal(out["cached"][0].to_numpy(), out["plain"][0].to_numpy())
     assert out["cached"][1] and all(issubclass(t, np.memmap) for t in out["cached"][1])
     assert not any(issubclass(t, np.memmap) for t in out["plain"][1])
@@ -446,3 +457,19 @@ def test_deep_classifiers_identical_from_memmap(cached_and_plain, name):
 
         assert isinstance(a._prepare(X_mm[:10]), PerWindow)
         assert not isinstance(b._prepare(plain.X[:10]), PerWindow)
+
+
+def test_data_fingerprint_of_a_memory_map_is_that_of_its_bytes(cached_and_plain):
+    """The benchmark's record of the data hashes X in blocks (no copy of a mapped X): the
+    digest is the SHA-1 of the shapes, dtypes and bytes, as before blocks."""
+    import hashlib
+
+    from skemotion.benchmark._store import data_fingerprint
+
+    cached, plain = cached_and_plain
+    h = hashlib.sha1()
+    for a in (plain.X, plain.y):
+        h.update(f"{a.shape}{a.dtype.str}".encode())
+        h.update(a.tobytes())
+    assert data_fingerprint(cached.X, cached.y) == h.hexdigest()
+    assert data_fingerprint(plain.X, plain.y) == h.hexdigest()

@@ -190,7 +190,10 @@ class FoldScorer:
         pred = None
         for s in np.unique(groups):
             m = groups == s
-            p = model.predict(X[m])
+            idx = np.flatnonzero(m)
+            # a subject's windows in one run are a view (no copy of a memory-mapped fold)
+            contiguous = idx[-1] - idx[0] + 1 == len(idx)
+            p = model.predict(X[idx[0] : idx[-1] + 1] if contiguous else X[m])
             if pred is None:
                 pred = np.empty(len(X), dtype=p.dtype)
             pred[m] = p

@@ -114,12 +114,17 @@ def data_fingerprint(*arrays) -> str:
     """SHA-1 of the arrays' shapes, dtypes and bytes (identifies the data of a record)."""
     h = hashlib.sha1()
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        if not (isinstance(a, np.ndarray) and a.flags.c_contiguous):
+            a = np.ascontiguousarray(a)
         h.update(f"{a.shape}{a.dtype.str}".encode())
         if a.dtype == object:
             h.update(repr(a.tolist()).encode())
-        else:
+        elif a.ndim == 0 or a.size == 0:
             h.update(a.tobytes())
+        else:  # the bytes of tobytes(), in blocks of rows: no copy of a large (mapped) X
+            per = max(1, (1 << 26) // max(1, a[0].nbytes))
+            for i in range(0, a.shape[0], per):
+                h.update(a[i : i + per])
     return h.hexdigest()
 
 
