@@ -5,7 +5,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from _fixtures_datasets import snapshot, truncate, write_deap
+from _fixtures_datasets import dump_py2_pickle, snapshot, truncate, write_deap
 
 from skemotion.datasets import DEAP32, DatasetFormatError, list_subjects, load_deap
 from skemotion.datasets._deap import DEAP40
@@ -245,3 +245,56 @@ def test_matlab_copy_missing_variable(tmp_path):
     savemat(folder / "s01.mat", {"data": np.zeros((2, 40, 600))})
     with pytest.raises(DatasetFormatError, match=r"s01\.mat.*lacks \['labels'\]"):
         load_deap(tmp_path, verbose=False)
+
+
+def test_one_subject_loads_within_1_5x_of_x(tmp_path):
+    """The file's arrays are memory maps (never a copy of the file) and each trial is read
+    from the file on its own: one subject's load peaks at X plus a trial, well under 1.5 x X,
+    while the file is 2.6 x X."""
+    write_deap(tmp_path, subjects=(1,), n_trials=10, seconds=60)
+    file = tmp_path / "data_preprocessed_python" / "s01.dat"
+    tracemalloc.start()
+    try:
+        b = load_deap(tmp_path, verbose=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert file.stat().st_size > 2.5 * b.X.nbytes
+    assert peak < 1.5 * b.X.nbytes, f"peak {peak / 1e6:.1f} MB, X {b.X.nbytes / 1e6:.1f} MB"
+
+
+def test_pickled_arrays_are_memory_maps_of_the_file(tmp_path):
+    from skemotion.datasets._loading import read_py2_pickle, read_rows
+
+    rng = np.random.default_rng(0)
+    big = rng.standard_normal((6, 40, 700))  # 1.3 MB: mapped
+    fortran = np.asfortranarray(rng.standard_normal((300, 500)))  # 1.2 MB, F order: mapped
+    small = rng.standard_normal((2, 4))  # read
+    file = tmp_path / "x.dat"
+    dump_py2_pickle({"data": big, "again": big, "f": fortran, "labels": small, "s": "café"}, file)
+    with open(file, "rb") as f:
+        latin1 = pickle.load(f, encoding="latin1")
+    ours = read_py2_pickle(file)
+    assert sorted(ours) == sorted(latin1)
+    for key in ("data", "again", "f", "labels"):
+        np.testing.assert_array_equal(ours[key], latin1[key])
+        assert ours[key].dtype == latin1[key].dtype
+    assert ours["s"] == latin1["s"] == "café"
+    assert isinstance(ours["data"], np.memmap) and ours["again"] is ours["data"]  # one array
+    assert isinstance(ours["f"], np.memmap) and ours["f"].flags.f_contiguous
+    assert not isinstance(ours["labels"], np.memmap)
+    assert not ours["data"].flags.writeable  # the user's file cannot be written through it
+    reads = []
+    real = np.fromfile
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(np, "fromfile", lambda *a, **k: reads.append(k) or real(*a, **k))
+        for t in (0, 3, -1):
+            np.testing.assert_array_equal(read_rows(ours["data"], t), big[t])
+        np.testing.assert_array_equal(read_rows(np.asarray(ours["data"]), 2), big[2])
+        np.testing.assert_array_equal(read_rows(ours["f"], 7), fortran[7])  # not by rows
+        np.testing.assert_array_equal(read_rows(small, 1), small[1])
+    assert len(reads) == 4  # the C-ordered rows came from the file, not the mapping
+    truncated = tmp_path / "cut.dat"
+    truncated.write_bytes(file.read_bytes()[: ours["data"].offset + 1000])  # inside 'data'
+    with pytest.raises(pickle.UnpicklingError, match="truncated"):
+        read_py2_pickle(truncated)

@@ -15,6 +15,7 @@ from ._loading import (
     TrialSource,
     Windowing,
     read_py2_pickle,
+    read_rows,
     remove_baseline,
     select_subjects,
     window_cache,
@@ -264,7 +265,7 @@ def load_deap(
             scores = dict(zip(SCALES, map(float, labels[t])))
             src.labels = scores
             src.target = rating.encode(scores)
-            trial = data[t, ch_idx]
+            trial = read_rows(data, t)[ch_idx]  # one trial read from the file
             return remove_baseline(
                 trial[:, BASELINE_SAMPLES:],
                 trial[:, :BASELINE_SAMPLES],

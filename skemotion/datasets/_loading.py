@@ -12,7 +12,6 @@ concatenation (which would need twice ``X``).
 
 from __future__ import annotations
 
-import mmap
 import os
 import pickle
 import warnings
@@ -378,16 +377,108 @@ def present_pairs(
 
 
 def read_py2_pickle(file: Path):
-    """Load a Python 2 pickle (DEAP, WESAD) holding numpy arrays, with one copy of the data.
+    """Load a Python 2 pickle (DEAP, WESAD) holding numpy arrays, without copying them.
 
-    ``pickle.load(f, encoding="latin1")`` holds each array twice while it builds it (the raw
-    string, then its latin-1 round trip). Reading from a memory map with ``encoding="bytes"``
-    lets numpy keep the one ``bytes`` copy as the array's buffer; dict keys and plain strings
-    are then decoded as latin-1, which gives the same result as ``encoding="latin1"``.
-    Pickles execute code when loaded: only load files you trust (your own dataset copy).
+    An array's data sit in the file as one string after its shape and dtype. Here they are not
+    read: the array is returned as a read-only ``numpy.memmap`` of the file at that place (for
+    data of 1 MiB or more; smaller arrays are read), so that a loader reads only the parts it
+    windows, one at a time, and nothing holds a copy of the file. ``pickle.load(f,
+    encoding="latin1")`` would hold each array twice while building it (the raw string, then
+    its latin-1 round trip). Dict keys and plain strings are decoded as latin-1, which gives
+    the result of ``encoding="latin1"``. Pickles execute code when loaded: only load files you
+    trust (your own dataset copy).
     """
-    with open(file, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return _decode_keys(pickle.loads(mm, encoding="bytes"))
+    with open(file, "rb") as f:
+        return _decode_keys(_MappingUnpickler(f, Path(file)).load())
+
+
+_MAP_MIN_BYTES = 1 << 20
+
+
+class _Span:
+    """Where a large string of the pickle lies in the file (not read)."""
+
+    __slots__ = ("length", "offset")
+
+    def __init__(self, offset: int, length: int):
+        self.offset, self.length = offset, length
+
+
+class _MappingUnpickler(pickle._Unpickler):
+    """Python's own unpickler (the pure-Python one, whose opcodes can be extended), except that
+    large byte strings are skipped and recorded as a :class:`_Span`, and an array built from
+    one (numpy's ``__setstate__`` state) becomes a memory map of the file at that place."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, file, path: Path):
+        super().__init__(file, encoding="bytes")
+        self._f, self._path = file, path
+        self._size = path.stat().st_size
+
+    def _string(self, n: int):
+        if n < 0:
+            raise pickle.UnpicklingError("negative byte count in a string of the pickle")
+        if n < _MAP_MIN_BYTES:
+            return self.read(n)
+        span = _Span(self._f.tell(), n)
+        if span.offset + n > self._size:
+            raise pickle.UnpicklingError("the file ends inside an array (truncated)")
+        self._f.seek(n, os.SEEK_CUR)  # protocol 2 has no frames: the file position is exact
+        return span
+
+    def load_binstring(self):  # Python 2 str
+        data = self._string(int.from_bytes(self.read(4), "little", signed=True))
+        self.append(data if isinstance(data, _Span) else self._decode_string(data))
+
+    def load_binbytes(self):
+        self.append(self._string(int.from_bytes(self.read(4), "little")))
+
+    def load_build(self):
+        state, inst = self.stack[-1], self.stack[-2]
+        if not (isinstance(inst, np.ndarray) and isinstance(state, tuple) and len(state) >= 4
+                and isinstance(state[-1], _Span)):  # fmt: skip
+            return pickle._Unpickler.load_build(self)
+        self.stack.pop()
+        shape, dtype, fortran, span = state[-4:]
+        dtype = np.dtype(dtype)
+        if span.length != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise pickle.UnpicklingError(
+                f"an array of shape {tuple(shape)} {dtype} holds {span.length} bytes"
+            )
+        arr = np.memmap(self._path, dtype=dtype, mode="r", offset=span.offset,
+                        shape=tuple(shape), order="F" if fortran else "C")  # fmt: skip
+        self.stack[-1] = arr
+        for key, value in list(self.memo.items()):  # later references to the array
+            if value is inst:
+                self.memo[key] = arr
+
+    dispatch[pickle.BINSTRING[0]] = load_binstring
+    dispatch[pickle.BINBYTES[0]] = load_binbytes
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def read_rows(arr: np.ndarray, index: int) -> np.ndarray:
+    """``arr[index]`` as a new array. For a C-ordered memory map of a file (what
+    :func:`read_py2_pickle` returns), the row is read from the file with ``np.fromfile``
+    rather than through the mapping, so that the process never keeps the pages of the rows it
+    has read: reading a file row by row holds one row, not the file."""
+    base = arr if isinstance(arr, np.memmap) else getattr(arr, "base", None)
+    if (
+        isinstance(base, np.memmap)
+        and base.filename is not None
+        and base.shape == arr.shape
+        and arr.flags.c_contiguous
+        and np.shares_memory(arr, base)
+    ):
+        row = int(np.prod(arr.shape[1:], dtype=np.int64))
+        index = index + arr.shape[0] if index < 0 else index
+        if not 0 <= index < arr.shape[0]:
+            raise IndexError(f"row {index} of an array of {arr.shape[0]} rows")
+        out = np.fromfile(base.filename, dtype=arr.dtype, count=row,
+                          offset=base.offset + index * row * arr.itemsize)  # fmt: skip
+        return out.reshape(arr.shape[1:])
+    return np.array(arr[index])
 
 
 def _decode_keys(obj):
