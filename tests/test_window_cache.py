@@ -11,7 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _fixtures_datasets import write_deap, write_seed
+from _fixtures_datasets import (
+    write_amigos,
+    write_deap,
+    write_dreamer,
+    write_gameemo,
+    write_seed,
+    write_seed_iv,
+    write_wesad,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -473,3 +481,47 @@ def test_data_fingerprint_of_a_memory_map_is_that_of_its_bytes(cached_and_plain)
         h.update(a.tobytes())
     assert data_fingerprint(cached.X, cached.y) == h.hexdigest()
     assert data_fingerprint(plain.X, plain.y) == h.hexdigest()
+
+
+_OTHER_LOADERS = {
+    "load_seed_iv": (write_seed_iv, {}, "seed_iv"),
+    "load_amigos": (write_amigos, {"nan_trial": 2}, "amigos"),
+    "load_dreamer": (write_dreamer, {}, "dreamer"),
+    "load_dreamer_all": (write_dreamer, {}, "dreamer"),
+    "load_gameemo": (write_gameemo, {}, "gameemo"),
+    "load_wesad": (write_wesad, {}, "wesad"),
+}
+
+
+@pytest.mark.parametrize("name", list(_OTHER_LOADERS))
+def test_every_loader_caches(tmp_path, name):
+    """Each loader returns from its cache what it returns without, and a second call reads
+    the entry; AMIGOS keeps its count of windows dropped for NaN (and its warning)."""
+    import skemotion.datasets as ds
+
+    write, kwargs, _ = _OTHER_LOADERS[name]
+    write(tmp_path / "data", **kwargs)
+    loader = getattr(ds, name.removesuffix("_all"))
+    extra = {"modality": "all"} if name.endswith("_all") else {}
+    if name == "load_wesad":
+        extra = {"window_seconds": 1.0}
+    with warnings.catch_warnings(record=True) as plain_warnings:
+        warnings.simplefilter("always")
+        plain = loader(tmp_path / "data", verbose=False, **extra)
+    built = loader(tmp_path / "data", verbose=False, cache_dir=tmp_path / "c", **extra)
+    with warnings.catch_warnings(record=True) as hit_warnings:
+        warnings.simplefilter("always")
+        hit = loader(tmp_path / "data", verbose=False, cache_dir=tmp_path / "c", **extra)
+    assert len(_entries(tmp_path / "c")) == 1
+    for data in (built, hit):
+        assert isinstance(data.X, np.memmap)
+        _same_dataset(data, plain)
+        assert set(data) == set(plain)
+        for key in set(plain) - {"X", "y", "groups", "trials", "frame"}:
+            assert data[key] == plain[key], key
+    nan_warning = [str(w.message) for w in plain_warnings if "holding NaN" in str(w.message)]
+    assert [str(w.message) for w in hit_warnings if "holding NaN" in str(w.message)] == (
+        nan_warning
+    )
+    if name == "load_amigos":
+        assert plain["n_nan_windows_dropped"] > 0 and nan_warning

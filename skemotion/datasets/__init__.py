@@ -3,6 +3,7 @@ public emotion datasets."""
 
 from .._montages import DEAP32, EMOTIV14, GAMEEMO14, GRID_9X9, SEED62, get_montage
 from ._amigos import load_amigos
+from ._cache import disk_backed
 from ._deap import load_deap
 from ._dreamer import load_dreamer
 from ._gameemo import load_gameemo
@@ -23,6 +24,7 @@ __all__ = [
     "LOADERS",
     "DatasetFormatError",
     "SEED62",
+    "disk_backed",
     "from_mne",
     "get_montage",
     "harmonize",

@@ -385,8 +385,39 @@ def _remove_quietly(name: str) -> None:  # pragma: no cover - Windows only
 
 
 def disk_backed(X):
-    """``X`` as :class:`DiskBackedRows` when it is a file's memory map (a window cache's
-    ``X``); anything else unchanged."""
+    """Keep the cross-validation folds of a memory-mapped ``X`` on disk.
+
+    scikit-learn cuts each fold out of ``X`` with ``X[indices]``, which copies a memory map
+    into memory: the folds of a window cache would hold nearly the whole dataset in RAM.
+    The returned array is ``X`` itself (a view, nothing is copied) whose row selections of
+    64 MiB or more are written block by block to a temporary file next to ``X`` and returned
+    as a copy-on-write memory map of it (readable and writable like an in-memory array; the
+    file is unlinked at once and its space freed with the array). ``skemotion benchmark``
+    does this for a cached dataset.
+
+    Parameters
+    ----------
+    X : array-like
+        Typically the ``X`` of a loader called with ``cache_dir=``.
+
+    Returns
+    -------
+    X : ndarray
+        A :class:`numpy.memmap` view of ``X`` with the behaviour above when ``X`` is a memory
+        map of a file; otherwise ``X`` unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, pathlib, tempfile
+    >>> from skemotion.datasets import disk_backed
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "X.npy"
+    >>> np.save(file, np.zeros((4, 2, 3), dtype=np.float32))
+    >>> X = disk_backed(np.load(file, mmap_mode="r"))
+    >>> X[[0, 2]].shape  # small: an ordinary in-memory copy
+    (2, 2, 3)
+    >>> disk_backed(np.ones(3)) is not None  # not a memory map: returned as it is
+    True
+    """
     if isinstance(X, np.memmap) and X.filename is not None and X.ndim >= 1:
         return X.view(DiskBackedRows)
     return X
