@@ -19,7 +19,6 @@ from ._loading import (
     index_files,
     select_subjects,
     warn_skipped,
-    window_cache,
 )
 from ._mne import mne_output
 from ._targets import RatingTarget
@@ -229,22 +228,14 @@ def load_amigos(
         ),
     )
     trial_idx = [t for t in range(N_TRIALS) if (1 if t < N_SHORT else 2) in session_ids]
-    options = {
-        "subjects": subject_ids,
-        "sessions": session_ids,
-        "modality": modality,
-        "target": rating,
-        "nan_policy": nan_policy,
-        "window_seconds": window_seconds,
-        "overlap": overlap,
-    }
-    windowing = Windowing(
-        LOADER,
-        SFREQ,
-        window_seconds,
-        overlap,
-        verbose,
-        window_cache(cache_dir, LOADER, [found[s] for s in subject_ids], options),
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose).cached_in(
+        cache_dir,
+        [found[s] for s in subject_ids],
+        subjects=subject_ids,
+        sessions=session_ids,
+        modality=modality,
+        target=rating,
+        nan_policy=nan_policy,
     )
     data = windowing.cached()
     if data is None:

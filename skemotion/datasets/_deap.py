@@ -18,7 +18,6 @@ from ._loading import (
     read_rows,
     remove_baseline,
     select_subjects,
-    window_cache,
 )
 from ._mne import mne_output
 from ._targets import RatingTarget
@@ -223,22 +222,9 @@ def load_deap(
         ),
     )
 
-    options = {
-        "subjects": subject_ids,
-        "target": rating,
-        "channels": ch_idx,
-        "baseline": baseline,
-        "window_seconds": window_seconds,
-        "overlap": overlap,
-    }
     files = [found[s] for s in subject_ids]
-    windowing = Windowing(
-        LOADER,
-        SFREQ,
-        window_seconds,
-        overlap,
-        verbose,
-        window_cache(cache_dir, LOADER, files, options),
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, verbose).cached_in(
+        cache_dir, files, subjects=subject_ids, target=rating, channels=ch_idx, baseline=baseline
     )
     hit = windowing.cached()
     if hit is not None:

@@ -18,7 +18,6 @@ from ._loading import (
     present_pairs,
     select_subjects,
     warn_missing,
-    window_cache,
 )
 from ._mne import mne_output
 from ._targets import ClassCodes
@@ -205,20 +204,8 @@ def load_gameemo(
         ),
     )
     warn_missing(LOADER, "game file(s)", absent)
-    options = {
-        "subjects": subject_ids,
-        "games": game_ids,
-        "target": target,
-        "window_seconds": window_seconds,
-        "overlap": overlap,
-    }
-    windowing = Windowing(
-        LOADER,
-        SFREQ,
-        window_seconds,
-        overlap,
-        False,
-        window_cache(cache_dir, LOADER, [found[k] for k in keys], options),
+    windowing = Windowing(LOADER, SFREQ, window_seconds, overlap, False).cached_in(
+        cache_dir, [found[k] for k in keys], subjects=subject_ids, games=game_ids, target=target
     )
     hit = windowing.cached()
     if hit is not None:

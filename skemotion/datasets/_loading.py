@@ -16,7 +16,7 @@ import os
 import pickle
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from re import Match, Pattern
 
@@ -204,6 +204,15 @@ class Windowing:
                 n = int(_clean_windows(src.bad, n, length, step).sum())
             total += n
         return total
+
+    def cached_in(self, cache_dir, files, **options) -> Windowing:
+        """This windowing with the cache entry of a loader call (none when ``cache_dir`` is
+        None): ``files`` are every file the call reads, ``options`` the call's other
+        arguments that change its windows or labels (the rate, window length and overlap are
+        added here)."""
+        key = {**options, "sfreq": self.sfreq, "window_seconds": self.window_seconds,
+               "overlap": self.overlap}  # fmt: skip
+        return replace(self, cache=window_cache(cache_dir, self.loader, files, key))
 
     def cached(self) -> Bunch | None:
         """The dataset from the window cache when it holds a valid entry (None otherwise, and

@@ -19,7 +19,6 @@ from ._loading import (
     present_pairs,
     select_subjects,
     warn_missing,
-    window_cache,
 )
 from ._mne import mne_output
 from ._targets import label_map_codes
@@ -294,20 +293,8 @@ def _load(variant, path, subjects, sessions, target, label_map, window_seconds, 
     files = [file for _, _, file, _ in plan]
     if variant is _SEED:
         files.append(_seed_dir(root) / "label.mat")
-    options = {
-        "subjects": subject_ids,
-        "sessions": session_ids,
-        "classes": classes,
-        "window_seconds": window_seconds,
-        "overlap": overlap,
-    }
-    windowing = Windowing(
-        loader,
-        SFREQ,
-        window_seconds,
-        overlap,
-        verbose,
-        window_cache(cache_dir, loader, files, options),
+    windowing = Windowing(loader, SFREQ, window_seconds, overlap, verbose).cached_in(
+        cache_dir, files, subjects=subject_ids, sessions=session_ids, classes=classes
     )
     hit = windowing.cached()
     if hit is not None:

@@ -18,7 +18,6 @@ from ._loading import (
     index_files,
     read_py2_pickle,
     select_subjects,
-    window_cache,
 )
 from ._mne import mne_output
 from ._targets import ClassCodes
@@ -213,21 +212,13 @@ def load_wesad(
         f"{LOADER}: no S<n>/S<n>.pkl under {str(root)!r}; expected the WESAD folder.",
         lambda s: f"{LOADER}: subject {s} requested but S{s}/S{s}.pkl is not under {str(root)!r}.",
     )
-    options = {
-        "subjects": subject_ids,
-        "target": target,
-        "channels": channels,
-        "resample": resample,
-        "window_seconds": window_seconds,
-        "overlap": overlap,
-    }
-    windowing = Windowing(
-        LOADER,
-        sfreq,
-        window_seconds,
-        overlap,
-        False,
-        window_cache(cache_dir, LOADER, [found[s] for s in subject_ids], options),
+    windowing = Windowing(LOADER, sfreq, window_seconds, overlap, False).cached_in(
+        cache_dir,
+        [found[s] for s in subject_ids],
+        subjects=subject_ids,
+        target=target,
+        channels=channels,
+        resample=resample,
     )
     hit = windowing.cached()
     if hit is not None:
