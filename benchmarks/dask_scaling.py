@@ -7,6 +7,8 @@ Workload: the synthetic SEED-like corpus (:func:`skemotion.datasets.make_eeg_emo
 
 - **serial**: ``n_jobs=1`` in this process, torch with 2 threads (what a user gets by default)
   and again with 1 thread;
+- **joblib processes**: ``n_jobs=2`` without Dask (joblib's own process pool, loky), one
+  thread per process, for comparison;
 - **dask**: a ``distributed.LocalCluster`` of 2 worker processes with 1 thread each (and
   ``OMP_NUM_THREADS=1``), ``n_jobs=-1`` inside ``joblib.parallel_backend("dask")``. The
   benchmark scatters the windows and labels to the workers once for the whole run (a
@@ -147,6 +149,9 @@ def main() -> None:
             rows.append((f"serial, torch {threads} thread(s)", seconds, folds))
             if threads == 2:
                 reference = folds
+        os.environ["OMP_NUM_THREADS"] = "1"  # inherited by joblib's worker processes
+        seconds, loky = _run(data, n_jobs=2, epochs=args.epochs, output=f"{folder}/loky")
+        rows.append(("joblib processes (loky), n_jobs=2 x 1 thread", seconds, loky))
         seconds, folds, peaks, base, sent = _on_cluster(data, args.epochs, folder)
         rows.append(("LocalCluster, 2 workers x 1 thread", seconds, folds))
     main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
