@@ -107,14 +107,20 @@ def _promote(estimator, X, arg, ndims):
 _FINITE_CHUNK = 1 << 22  # values per block of the finite check
 
 
+def row_blocks(X, values: int) -> list[slice]:
+    """Slices of consecutive rows of X (its first axis) holding about ``values`` values each
+    (at least one row): the blocks in which large or memory-mapped arrays are read through,
+    never copied or converted whole."""
+    per = max(1, values // max(1, int(np.prod(np.shape(X)[1:], dtype=np.int64))))
+    return [slice(i, i + per) for i in range(0, np.shape(X)[0], per)]
+
+
 def _all_finite(X) -> bool:
     """Whether every value of X is finite, in blocks of windows: no mask of X's size, and a
     memory-mapped X is read through rather than held."""
     if np.ndim(X) < 2 or np.size(X) <= _FINITE_CHUNK:
         return bool(np.isfinite(X).all())
-    n = X.shape[0]
-    per = max(1, _FINITE_CHUNK // max(1, int(np.prod(X.shape[1:]))))
-    return all(np.isfinite(X[i : i + per]).all() for i in range(0, n, per))
+    return all(np.isfinite(X[b]).all() for b in row_blocks(X, _FINITE_CHUNK))
 
 
 def _check_finite_ndim(estimator, X, arg):

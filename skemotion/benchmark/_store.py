@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._validation import row_blocks
+
 __all__ = [
     "BenchmarkInputError",
     "ResultStore",
@@ -122,9 +124,8 @@ def data_fingerprint(*arrays) -> str:
         elif a.ndim == 0 or a.size == 0:
             h.update(a.tobytes())
         else:  # the bytes of tobytes(), in blocks of rows: no copy of a large (mapped) X
-            per = max(1, (1 << 26) // max(1, a[0].nbytes))
-            for i in range(0, a.shape[0], per):
-                h.update(a[i : i + per])
+            for b in row_blocks(a, (1 << 26) // a.itemsize):
+                h.update(a[b])
     return h.hexdigest()
 
 

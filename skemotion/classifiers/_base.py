@@ -104,6 +104,7 @@ from .._validation import (
     check_is_fitted,
     check_signal_X,
     check_signal_X_y,
+    row_blocks,
 )
 
 __all__ = ["DeepClassifierBase", "group_split"]
@@ -219,8 +220,7 @@ def chunked_std(X: np.ndarray) -> float:
     The choice depends on the size only, so an array and its memory map give the same value."""
     if X.nbytes <= 1 << 28:
         return float(np.std(X, dtype=np.float64))
-    step = max(1, (1 << 22) // max(1, X[0].size))
-    blocks = [slice(i, i + step) for i in range(0, X.shape[0], step)]
+    blocks = row_blocks(X, 1 << 22)
     mean = sum(float(X[b].sum(dtype=np.float64)) for b in blocks) / X.size
     sq = sum(float(np.square(X[b].astype(np.float64) - mean).sum()) for b in blocks)
     return float(np.sqrt(sq / X.size))

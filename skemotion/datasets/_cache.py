@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._validation import row_blocks
+
 CACHE_FORMAT = 1
 _CHUNK = 1 << 26  # 64 MiB per checksum read
 
@@ -363,9 +365,8 @@ def _rows_to_disk(X: np.ndarray, rows: np.ndarray, folder: Path) -> np.memmap:
     os.close(fd)
     try:
         out = np.lib.format.open_memmap(name, mode="w+", dtype=X.dtype, shape=shape)
-        per = max(1, _CHUNK // max(1, int(np.prod(shape[1:], dtype=np.int64)) * X.itemsize))
-        for start in range(0, len(rows), per):
-            out[start : start + per] = X[rows[start : start + per]]
+        for b in row_blocks(out, _CHUNK // X.itemsize):
+            out[b] = X[rows[b]]
         out.flush()
         del out
         subset = np.load(name, mmap_mode="c")

@@ -24,6 +24,7 @@ from ._synthetic import (
     _WAVES,
     _artifacts,
     _bandlimited_noise,
+    _check_montage,
     _check_sizes,
     _class_coords,
     _corpus_bunch,
@@ -185,10 +186,7 @@ def make_multimodal_emotion(
     """
     func = "make_multimodal_emotion"
     as_mne = mne_output(return_mne, func)
-    if montage not in MONTAGES:
-        raise ValueError(
-            f"{func}: argument montage must be one of {sorted(MONTAGES)}; got {montage!r}."
-        )
+    _check_montage(func, montage)
     n_subjects, n_trials_per_class, n_windows_per_trial = _check_sizes(
         func, n_subjects, n_trials_per_class, n_windows_per_trial
     )

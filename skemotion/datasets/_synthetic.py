@@ -113,6 +113,14 @@ def _check_int(name, value, low, func):
     return int(value)
 
 
+def _check_montage(func: str, montage) -> None:
+    """The montage argument of the EEG generators: a name of :data:`MONTAGES`."""
+    if montage not in MONTAGES:
+        raise ValueError(
+            f"{func}: argument montage must be one of {sorted(MONTAGES)}; got {montage!r}."
+        )
+
+
 def _check_sizes(func, n_subjects, n_trials_per_class, n_windows_per_trial) -> tuple[int, ...]:
     """The corpus sizes both generators take, each an integer >= 1."""
     return (
@@ -224,10 +232,7 @@ def make_eeg_emotion(
     """
     func = "make_eeg_emotion"
     as_mne = mne_output(return_mne, func)
-    if montage not in MONTAGES:
-        raise ValueError(
-            f"{func}: argument montage must be one of {sorted(MONTAGES)}; got {montage!r}."
-        )
+    _check_montage(func, montage)
     n_subjects, n_trials_per_class, n_windows_per_trial = _check_sizes(
         func, n_subjects, n_trials_per_class, n_windows_per_trial
     )

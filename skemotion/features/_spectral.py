@@ -102,7 +102,7 @@ def band_variance(X, sfreq: float, bands=None, *, method: str = "fft", filter_or
 
 
 def _band_variance(X, sfreq, bands, method, filter_order, where):
-    from .._validation import check_sfreq  # imports scikit-learn: at call time
+    from .._validation import check_sfreq, row_blocks  # imports scikit-learn: at call time
 
     sfreq = check_sfreq(where, sfreq)
     _, edges = check_bands(bands, where)
@@ -114,9 +114,7 @@ def _band_variance(X, sfreq, bands, method, filter_order, where):
         if not is_torch(X) and np.ndim(X) >= 2 and np.size(X) > _FFT_BLOCK:
             # a large array (a memory-mapped cache included) in blocks of windows: the FFT of
             # the whole of it would be a complex copy as large as X
-            per = max(1, _FFT_BLOCK // int(np.prod(np.shape(X)[1:])))
-            parts = [_band_variance_fft(X[i : i + per], sfreq, edges)
-                     for i in range(0, np.shape(X)[0], per)]  # fmt: skip
+            parts = [_band_variance_fft(X[b], sfreq, edges) for b in row_blocks(X, _FFT_BLOCK)]
             return np.concatenate(parts)
         return _band_variance_fft(X, sfreq, edges)
     if method == "filter":
